@@ -1,0 +1,47 @@
+"""Configuration: environment variables, read once at start-up and passed in."""
+from __future__ import annotations
+
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class ConfigError(ValueError):
+    """A setting that makes the process unsafe or unable to start."""
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="", case_sensitive=False, extra="ignore")
+
+    database_url: str = "sqlite:///tapbot.db"
+    # A plan file other than the bundled TAP 2022–2025 (e.g. a 2026–2029 plan).
+    tapbot_plan: str | None = None
+    # User ids (as each channel names them) allowed to edit or delete anyone's entries.
+    tapbot_admins: str = ""
+    tapbot_env: str = "development"
+
+    slack_bot_token: str | None = None
+    slack_signing_secret: str | None = None
+    slack_api_url: str | None = None
+
+    teams_app_id: str | None = None
+    teams_app_password: str | None = None
+    teams_tenant_id: str | None = None
+    teams_allow_anonymous: bool = False
+
+    host: str = "127.0.0.1"
+    port: int = Field(default=3978, validation_alias="PORT")
+
+    @field_validator("database_url")
+    @classmethod
+    def _not_blank(cls, value: str) -> str:
+        if not value.strip():
+            raise ValueError("DATABASE_URL is empty")
+        return value.strip()
+
+    @property
+    def admins(self) -> frozenset[str]:
+        return frozenset(part.strip() for part in self.tapbot_admins.split(",") if part.strip())
+
+
+def load_settings() -> Settings:
+    return Settings()

@@ -1,0 +1,249 @@
+"""Reading and writing activities, their links and attendees, with an audit trail.
+
+Every change goes through here so that each one is audited the same way and
+`undo` can reverse it. Functions take the caller's session; the caller commits.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+from sqlalchemy import Select, and_, exists, or_, select
+from sqlalchemy.orm import Session, selectinload
+
+from storage.models import (
+    Activity,
+    ActivityCountry,
+    ActivityLanguage,
+    Attendee,
+    AuditEntry,
+    IndicatorLink,
+    ProcessedEvent,
+    utcnow,
+)
+
+# The fields `edit` may change, and what `undo` may restore.
+EDITABLE = (
+    "title", "kind", "modality", "start_date", "end_date", "city", "country", "organiser",
+    "participants", "women", "men", "status",
+)
+
+
+@dataclass(frozen=True)
+class Actor:
+    user_id: str
+    user_name: str | None
+    channel: str
+
+
+def _audit(session: Session, actor: Actor, action: str, activity_id: int, changes: dict) -> AuditEntry:
+    entry = AuditEntry(
+        user_id=actor.user_id, user_name=actor.user_name, channel=actor.channel,
+        action=action, activity_id=activity_id, changes=changes,
+    )
+    session.add(entry)
+    return entry
+
+
+def claim_event(session: Session, key: str) -> bool:
+    """Record a platform message as handled; False when it already was.
+
+    The row is written in the caller's transaction, so the message's effects and
+    its claim commit together or not at all.
+    """
+    if session.get(ProcessedEvent, key) is not None:
+        return False
+    session.add(ProcessedEvent(key=key))
+    session.flush()  # a concurrent duplicate fails here on the primary key
+    return True
+
+
+def create_activity(
+    session: Session,
+    actor: Actor,
+    *,
+    conversation_id: str,
+    raw_text: str,
+    countries: list[str],
+    languages: list[str],
+    links: list[tuple[str, str, str, str, float | None]],  # plan, outcome, indicator, method, score
+    **fields,
+) -> Activity:
+    activity = Activity(
+        raw_text=raw_text, channel=actor.channel, conversation_id=conversation_id,
+        user_id=actor.user_id, user_name=actor.user_name, **fields,
+    )
+    activity.countries = [ActivityCountry(country=c, position=i) for i, c in enumerate(dict.fromkeys(countries))]
+    activity.languages = [ActivityLanguage(language=lang) for lang in dict.fromkeys(languages)]
+    activity.links = [
+        IndicatorLink(plan_id=plan_id, outcome_code=outcome, indicator_code=code, method=method,
+                      score=score, created_by=actor.user_id)
+        for plan_id, outcome, code, method, score in links
+    ]
+    session.add(activity)
+    session.flush()
+    _audit(session, actor, "create", activity.id, {})
+    return activity
+
+
+def get_activity(session: Session, activity_id: int) -> Activity | None:
+    """A live (not deleted) activity, with its countries, links and attendees."""
+    return session.scalars(
+        select(Activity)
+        .where(Activity.id == activity_id, Activity.deleted_at.is_(None))
+        .options(selectinload(Activity.countries), selectinload(Activity.links),
+                 selectinload(Activity.attendees), selectinload(Activity.languages))
+    ).one_or_none()
+
+
+def edit_activity(session: Session, actor: Actor, activity: Activity, changes: dict) -> dict:
+    """Apply field changes; returns {field: [old, new]} of what really changed."""
+    diff = {}
+    for name, new in changes.items():
+        if name == "countries":
+            old = [c.country for c in activity.countries]
+            if old != new:
+                activity.countries = [ActivityCountry(country=c, position=i) for i, c in enumerate(new)]
+                diff[name] = [old, new]
+            continue
+        old = getattr(activity, name)
+        if old != new:
+            setattr(activity, name, new)
+            diff[name] = [_jsonable(old), _jsonable(new)]
+    if diff:
+        _audit(session, actor, "edit", activity.id, diff)
+    return diff
+
+
+def delete_activity(session: Session, actor: Actor, activity: Activity) -> None:
+    activity.deleted_at = utcnow()
+    _audit(session, actor, "delete", activity.id, {})
+
+
+def add_links(session: Session, actor: Actor, activity: Activity, plan_id: str,
+              links: list[tuple[str, str]], method: str) -> list[str]:
+    """Link indicators (outcome, code) not linked yet; returns the codes added."""
+    have = {link.indicator_code for link in activity.links if link.plan_id == plan_id}
+    added = []
+    for outcome, code in links:
+        if code in have:
+            continue
+        activity.links.append(IndicatorLink(plan_id=plan_id, outcome_code=outcome, indicator_code=code,
+                                            method=method, score=None, created_by=actor.user_id))
+        added.append(code)
+    if added:
+        _audit(session, actor, "link", activity.id, {"plan_id": plan_id, "codes": added, "method": method})
+    return added
+
+
+def remove_links(session: Session, actor: Actor, activity: Activity, plan_id: str, codes: list[str]) -> list[dict]:
+    removed = [link for link in activity.links if link.plan_id == plan_id and link.indicator_code in codes]
+    for link in removed:
+        activity.links.remove(link)
+    saved = [{"plan_id": l.plan_id, "outcome": l.outcome_code, "code": l.indicator_code,
+              "method": l.method, "score": l.score, "created_by": l.created_by} for l in removed]
+    if saved:
+        _audit(session, actor, "unlink", activity.id, {"links": saved})
+    return saved
+
+
+def add_attendees(session: Session, actor: Actor, activity: Activity, people: list[dict]) -> list[Attendee]:
+    added = [Attendee(**person) for person in people]
+    activity.attendees.extend(added)
+    session.flush()
+    _recount_attendees(activity)
+    _audit(session, actor, "attendees", activity.id, {"attendee_ids": [a.id for a in added]})
+    return added
+
+
+def _recount_attendees(activity: Activity) -> None:
+    activity.attendee_count = sum(a.count for a in activity.attendees)
+    activity.attendee_women = sum(a.count for a in activity.attendees if a.sex == "female")
+
+
+def last_undoable(session: Session, user_id: str, activity_id: int | None = None) -> AuditEntry | None:
+    query = select(AuditEntry).where(
+        AuditEntry.user_id == user_id, AuditEntry.undone_at.is_(None), AuditEntry.action != "undo")
+    if activity_id is not None:
+        query = query.where(AuditEntry.activity_id == activity_id)
+    return session.scalars(query.order_by(AuditEntry.id.desc()).limit(1)).first()
+
+
+def undo(session: Session, actor: Actor, entry: AuditEntry) -> Activity:
+    """Reverse one audited change and audit the reversal."""
+    activity = session.get(Activity, entry.activity_id)
+    assert activity is not None  # activities are never removed, only marked deleted
+    changes = entry.changes or {}
+    if entry.action == "create":
+        activity.deleted_at = utcnow()
+    elif entry.action == "delete":
+        activity.deleted_at = None
+    elif entry.action == "edit":
+        for name, (old, _new) in changes.items():
+            if name == "countries":
+                activity.countries = [ActivityCountry(country=c, position=i) for i, c in enumerate(old)]
+            else:
+                setattr(activity, name, _from_json(name, old))
+    elif entry.action == "link":
+        codes = set(changes.get("codes", []))
+        for link in [l for l in activity.links if l.plan_id == changes.get("plan_id") and l.indicator_code in codes]:
+            activity.links.remove(link)
+    elif entry.action == "unlink":
+        for saved in changes.get("links", []):
+            activity.links.append(IndicatorLink(
+                plan_id=saved["plan_id"], outcome_code=saved["outcome"], indicator_code=saved["code"],
+                method=saved["method"], score=saved["score"], created_by=saved["created_by"]))
+    elif entry.action == "attendees":
+        ids = set(changes.get("attendee_ids", []))
+        for attendee in [a for a in activity.attendees if a.id in ids]:
+            activity.attendees.remove(attendee)
+        _recount_attendees(activity)
+    entry.undone_at = utcnow()
+    _audit(session, actor, "undo", activity.id, {"undid": entry.id, "action": entry.action})
+    return activity
+
+
+def _jsonable(value):
+    return value.isoformat() if isinstance(value, date) else value
+
+
+def _from_json(name: str, value):
+    if value is not None and name in ("start_date", "end_date"):
+        return date.fromisoformat(value)
+    return value
+
+
+def recent_activities(
+    session: Session,
+    *,
+    limit: int = 10,
+    user_id: str | None = None,
+    country: str | None = None,
+    plan_id: str | None = None,
+    outcome_codes: list[str] | None = None,
+    indicator_code: str | None = None,
+    since: date | None = None,
+    until: date | None = None,
+) -> list[Activity]:
+    query: Select = select(Activity).where(Activity.deleted_at.is_(None))
+    if user_id:
+        query = query.where(Activity.user_id == user_id)
+    if country:
+        query = query.where(or_(
+            exists().where(ActivityCountry.activity_id == Activity.id, ActivityCountry.country == country),
+            exists().where(Attendee.activity_id == Activity.id, Attendee.country == country),
+        ))
+    if outcome_codes:
+        query = query.where(exists().where(and_(
+            IndicatorLink.activity_id == Activity.id, IndicatorLink.plan_id == plan_id,
+            IndicatorLink.outcome_code.in_(outcome_codes))))
+    if indicator_code:
+        query = query.where(exists().where(and_(
+            IndicatorLink.activity_id == Activity.id, IndicatorLink.plan_id == plan_id,
+            IndicatorLink.indicator_code == indicator_code)))
+    if since:
+        query = query.where(Activity.start_date >= since)
+    if until:
+        query = query.where(Activity.start_date <= until)
+    query = query.order_by(Activity.start_date.desc().nulls_last(), Activity.id.desc()).limit(limit)
+    return list(session.scalars(query.options(selectinload(Activity.links), selectinload(Activity.countries))))

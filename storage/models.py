@@ -1,0 +1,179 @@
+"""The database tables, as typed SQLAlchemy 2.0 models.
+
+The schema only ever changes through the Alembic migrations beside this file;
+tests/test_migrations.py proves the two agree.
+"""
+from __future__ import annotations
+
+from datetime import date, datetime, timezone
+
+from sqlalchemy import (
+    JSON,
+    Date,
+    DateTime,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+# Stable constraint names, so migrations can refer to them on every database.
+NAMING = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+def utcnow() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING)
+
+
+class Activity(Base):
+    """A workshop, webinar, pilot project, guidance launch… as a trainer logged it."""
+
+    __tablename__ = "activities"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    title: Mapped[str] = mapped_column(String(300))
+    kind: Mapped[str] = mapped_column(String(32))
+    modality: Mapped[str | None] = mapped_column(String(16))
+    start_date: Mapped[date | None] = mapped_column(Date)
+    end_date: Mapped[date | None] = mapped_column(Date)
+    city: Mapped[str | None] = mapped_column(String(120))
+    country: Mapped[str | None] = mapped_column(String(2))  # where it took place
+    organiser: Mapped[str | None] = mapped_column(String(200))
+    participants: Mapped[int | None] = mapped_column(Integer)
+    women: Mapped[int | None] = mapped_column(Integer)
+    men: Mapped[int | None] = mapped_column(Integer)
+    # Kept in step with the attendee list, so figures can fall back on it in SQL
+    # when no total was stated, without reading the attendees table.
+    attendee_count: Mapped[int] = mapped_column(Integer, default=0)
+    attendee_women: Mapped[int] = mapped_column(Integer, default=0)
+    status: Mapped[str] = mapped_column(String(16), default="done")
+    raw_text: Mapped[str] = mapped_column(Text)
+    channel: Mapped[str] = mapped_column(String(16))
+    conversation_id: Mapped[str] = mapped_column(String(200))
+    user_id: Mapped[str] = mapped_column(String(200), index=True)
+    user_name: Mapped[str | None] = mapped_column(String(200))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, onupdate=utcnow)
+    deleted_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+    countries: Mapped[list[ActivityCountry]] = relationship(
+        back_populates="activity", cascade="all, delete-orphan", order_by="ActivityCountry.position"
+    )
+    languages: Mapped[list[ActivityLanguage]] = relationship(
+        back_populates="activity", cascade="all, delete-orphan"
+    )
+    links: Mapped[list[IndicatorLink]] = relationship(
+        back_populates="activity", cascade="all, delete-orphan", order_by="IndicatorLink.id"
+    )
+    attendees: Mapped[list[Attendee]] = relationship(
+        back_populates="activity", cascade="all, delete-orphan", order_by="Attendee.id"
+    )
+
+    __table_args__ = (Index("ix_activities_live_start", "deleted_at", "start_date"),)
+
+
+class ActivityCountry(Base):
+    """A country taking part in an activity (the host country included)."""
+
+    __tablename__ = "activity_countries"
+
+    activity_id: Mapped[int] = mapped_column(ForeignKey("activities.id", ondelete="CASCADE"), primary_key=True)
+    country: Mapped[str] = mapped_column(String(2), primary_key=True)
+    position: Mapped[int] = mapped_column(Integer, default=0)
+
+    activity: Mapped[Activity] = relationship(back_populates="countries")
+
+    __table_args__ = (Index("ix_activity_countries_country", "country"),)
+
+
+class ActivityLanguage(Base):
+    __tablename__ = "activity_languages"
+
+    activity_id: Mapped[int] = mapped_column(ForeignKey("activities.id", ondelete="CASCADE"), primary_key=True)
+    language: Mapped[str] = mapped_column(String(8), primary_key=True)
+
+    activity: Mapped[Activity] = relationship(back_populates="languages")
+
+
+class IndicatorLink(Base):
+    """An activity counted toward an indicator, and how that link was made."""
+
+    __tablename__ = "indicator_links"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    activity_id: Mapped[int] = mapped_column(ForeignKey("activities.id", ondelete="CASCADE"))
+    plan_id: Mapped[str] = mapped_column(String(40))
+    indicator_code: Mapped[str] = mapped_column(String(16))
+    outcome_code: Mapped[str] = mapped_column(String(16))  # the indicator's outcome, for grouping
+    method: Mapped[str] = mapped_column(String(16))  # explicit, fuzzy, confirmed
+    score: Mapped[float | None] = mapped_column(Float)  # the matcher's score, for fuzzy links
+    created_by: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+    activity: Mapped[Activity] = relationship(back_populates="links")
+
+    __table_args__ = (
+        UniqueConstraint("activity_id", "plan_id", "indicator_code", name="uq_indicator_links_activity"),
+        Index("ix_indicator_links_plan_code", "plan_id", "indicator_code", "activity_id"),
+        Index("ix_indicator_links_plan_outcome", "plan_id", "outcome_code", "activity_id"),
+    )
+
+
+class Attendee(Base):
+    """One person at an activity, or `count` people counted together ("12 from Ghana")."""
+
+    __tablename__ = "attendees"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    activity_id: Mapped[int] = mapped_column(ForeignKey("activities.id", ondelete="CASCADE"), index=True)
+    name: Mapped[str | None] = mapped_column(String(200))
+    organisation: Mapped[str | None] = mapped_column(String(200))
+    country: Mapped[str | None] = mapped_column(String(2), index=True)
+    sex: Mapped[str | None] = mapped_column(String(8))  # female, male, or None when not stated
+    role: Mapped[str | None] = mapped_column(String(200))
+    count: Mapped[int] = mapped_column(Integer, default=1)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+    activity: Mapped[Activity] = relationship(back_populates="attendees")
+
+
+class AuditEntry(Base):
+    """Who changed what and when; also what `undo` reverses."""
+
+    __tablename__ = "audit_log"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    user_id: Mapped[str] = mapped_column(String(200))
+    user_name: Mapped[str | None] = mapped_column(String(200))
+    channel: Mapped[str] = mapped_column(String(16))
+    action: Mapped[str] = mapped_column(String(24))  # create, edit, delete, link, unlink, attendees, undo
+    activity_id: Mapped[int] = mapped_column(Integer, index=True)
+    changes: Mapped[dict] = mapped_column(JSON, default=dict)
+    undone_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+    __table_args__ = (Index("ix_audit_log_user_at", "user_id", "at"),)
+
+
+class ProcessedEvent(Base):
+    """A platform message already handled; its key makes a redelivery a no-op."""
+
+    __tablename__ = "processed_events"
+
+    key: Mapped[str] = mapped_column(String(255), primary_key=True)
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)

@@ -1,0 +1,198 @@
+"""Status figures, computed by grouped SQL queries so they stay fast at 10⁶ activities.
+
+Counted: activities that took place (status "done") and are not deleted.
+Participants fall back on the attendee list when no total was stated.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+
+from sqlalchemy import ColumnElement, and_, case, distinct, func, literal, or_, select, union
+from sqlalchemy.orm import Session
+
+from storage.models import Activity, ActivityCountry, ActivityLanguage, Attendee, IndicatorLink
+
+TRAINING_KINDS = ("workshop", "training", "webinar", "online_course")
+
+
+@dataclass
+class Figures:
+    """What a set of activities adds up to."""
+
+    activities: int = 0
+    participants: int = 0
+    women: int = 0
+    # Participants of the activities whose women were counted: the base of "% women".
+    participants_with_sex: int = 0
+    pilot_projects: int = 0
+    trainings: int = 0
+    organisers: int = 0
+    languages: int = 0
+    last_date: date | None = None
+    countries: list[str] = field(default_factory=list)
+
+    @property
+    def women_share(self) -> float | None:
+        if not self.participants_with_sex:
+            return None
+        return self.women / self.participants_with_sex
+
+
+def _participants() -> ColumnElement:
+    return func.coalesce(Activity.participants, func.nullif(Activity.attendee_count, 0))
+
+
+def _women() -> ColumnElement:
+    # Attendees by sex stand in for women only when no total was stated at all.
+    return func.coalesce(
+        Activity.women,
+        case((and_(Activity.participants.is_(None), Activity.attendee_count > 0), Activity.attendee_women)),
+    )
+
+
+def _live() -> ColumnElement:
+    return and_(Activity.deleted_at.is_(None), Activity.status == "done")
+
+
+def _activity_countries():
+    return union(
+        select(ActivityCountry.activity_id, ActivityCountry.country),
+        select(Attendee.activity_id, Attendee.country).where(Attendee.country.is_not(None)),
+    ).subquery()
+
+
+def _aggregates(group_key):
+    women = _women()
+    return [
+        group_key.label("key"),
+        func.count(Activity.id),
+        func.coalesce(func.sum(_participants()), 0),
+        func.coalesce(func.sum(women), 0),
+        func.coalesce(func.sum(case((women.is_not(None), _participants()))), 0),
+        func.coalesce(func.sum(case((Activity.kind == "pilot_project", 1), else_=0)), 0),
+        func.coalesce(func.sum(case((Activity.kind.in_(TRAINING_KINDS), 1), else_=0)), 0),
+        func.count(distinct(Activity.organiser)),
+        func.max(func.coalesce(Activity.end_date, Activity.start_date)),
+    ]
+
+
+def _fill(figures: Figures, row) -> None:
+    (_, figures.activities, figures.participants, figures.women, figures.participants_with_sex,
+     figures.pilot_projects, figures.trainings, figures.organisers, figures.last_date) = row
+
+
+def _period(since: date | None, until: date | None) -> list[ColumnElement]:
+    when = func.coalesce(Activity.end_date, Activity.start_date)
+    clauses = []
+    if since:
+        clauses.append(when >= since)
+    if until:
+        clauses.append(when <= until)
+    return clauses
+
+
+def by_indicator(session: Session, plan_id: str, codes: list[str],
+                 since: date | None = None, until: date | None = None) -> dict[str, Figures]:
+    """Figures for each indicator code (activities linked to it)."""
+    result = {code: Figures() for code in codes}
+    where = [IndicatorLink.plan_id == plan_id, IndicatorLink.indicator_code.in_(codes), _live(),
+             *_period(since, until)]
+    rows = session.execute(
+        select(*_aggregates(IndicatorLink.indicator_code))
+        .join(Activity, Activity.id == IndicatorLink.activity_id)
+        .where(*where).group_by(IndicatorLink.indicator_code)
+    )
+    for row in rows:
+        _fill(result[row[0]], row)
+    countries = _activity_countries()
+    for code, country in session.execute(
+        select(IndicatorLink.indicator_code, countries.c.country).distinct()
+        .join(Activity, Activity.id == IndicatorLink.activity_id)
+        .join(countries, countries.c.activity_id == Activity.id)
+        .where(*where).order_by(IndicatorLink.indicator_code, countries.c.country)
+    ):
+        result[code].countries.append(country)
+    for code, n in session.execute(
+        select(IndicatorLink.indicator_code, func.count(distinct(ActivityLanguage.language)))
+        .join(Activity, Activity.id == IndicatorLink.activity_id)
+        .join(ActivityLanguage, ActivityLanguage.activity_id == Activity.id)
+        .where(*where).group_by(IndicatorLink.indicator_code)
+    ):
+        result[code].languages = n
+    return result
+
+
+def by_outcome(session: Session, plan_id: str, outcome_codes: list[str],
+               since: date | None = None, until: date | None = None) -> dict[str, Figures]:
+    """Figures for each outcome; an activity linked to two of its indicators counts once."""
+    result = {code: Figures() for code in outcome_codes}
+    linked = (
+        select(IndicatorLink.outcome_code, IndicatorLink.activity_id).distinct()
+        .where(IndicatorLink.plan_id == plan_id, IndicatorLink.outcome_code.in_(outcome_codes))
+        .subquery()
+    )
+    base = [_live(), *_period(since, until)]
+    for row in session.execute(
+        select(*_aggregates(linked.c.outcome_code))
+        .join(Activity, Activity.id == linked.c.activity_id).where(*base).group_by(linked.c.outcome_code)
+    ):
+        _fill(result[row[0]], row)
+    countries = _activity_countries()
+    for code, country in session.execute(
+        select(linked.c.outcome_code, countries.c.country).distinct()
+        .join(Activity, Activity.id == linked.c.activity_id)
+        .join(countries, countries.c.activity_id == Activity.id)
+        .where(*base).order_by(linked.c.outcome_code, countries.c.country)
+    ):
+        result[code].countries.append(country)
+    return result
+
+
+def totals(session: Session, plan_id: str, outcome_codes: list[str] | None = None, country: str | None = None,
+           since: date | None = None, until: date | None = None) -> Figures:
+    """Figures for the distinct activities linked to any of the outcomes (all activities when None)."""
+    figures = Figures()
+    where = [_live(), *_period(since, until)]
+    if outcome_codes is not None:
+        where.append(Activity.id.in_(select(IndicatorLink.activity_id).where(
+            IndicatorLink.plan_id == plan_id, IndicatorLink.outcome_code.in_(outcome_codes))))
+    if country is not None:
+        where.append(_takes_part(country))
+    _fill(figures, session.execute(select(*_aggregates(literal("all"))).where(*where)).one())
+    countries = _activity_countries()
+    figures.countries = list(session.scalars(
+        select(countries.c.country).distinct().join(Activity, Activity.id == countries.c.activity_id)
+        .where(*where).order_by(countries.c.country)))
+    return figures
+
+
+def _takes_part(country: str) -> ColumnElement:
+    return or_(
+        Activity.id.in_(select(ActivityCountry.activity_id).where(ActivityCountry.country == country)),
+        Activity.id.in_(select(Attendee.activity_id).where(Attendee.country == country)),
+    )
+
+
+def country_by_outcome(session: Session, plan_id: str, country: str) -> dict[str, Figures]:
+    """For one country: figures per outcome of the activities it took part in."""
+    result: dict[str, Figures] = {}
+    linked = select(IndicatorLink.outcome_code, IndicatorLink.activity_id).distinct().where(
+        IndicatorLink.plan_id == plan_id).subquery()
+    for row in session.execute(
+        select(*_aggregates(linked.c.outcome_code))
+        .join(Activity, Activity.id == linked.c.activity_id)
+        .where(_live(), _takes_part(country)).group_by(linked.c.outcome_code)
+    ):
+        figures = Figures()
+        _fill(figures, row)
+        result[row[0]] = figures
+    return result
+
+
+def unlinked_count(session: Session, plan_id: str, country: str | None = None) -> int:
+    query = select(func.count(Activity.id)).where(
+        _live(), ~Activity.id.in_(select(IndicatorLink.activity_id).where(IndicatorLink.plan_id == plan_id)))
+    if country is not None:
+        query = query.where(_takes_part(country))
+    return session.scalar(query) or 0
