@@ -177,3 +177,26 @@ class ProcessedEvent(Base):
 
     key: Mapped[str] = mapped_column(String(255), primary_key=True)
     at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class UserName(Base):
+    """A chat user's display name as the platform gave it (Slack users.info), cached."""
+
+    __tablename__ = "user_names"
+
+    channel: Mapped[str] = mapped_column(String(16), primary_key=True)
+    user_id: Mapped[str] = mapped_column(String(200), primary_key=True)
+    display_name: Mapped[str] = mapped_column(String(200))
+    fetched_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class ConversationRef(Base):
+    """How to reach a conversation later without being asked (Teams proactive messages, digests)."""
+
+    __tablename__ = "conversation_refs"
+
+    channel: Mapped[str] = mapped_column(String(16), primary_key=True)
+    conversation_id: Mapped[str] = mapped_column(String(400), primary_key=True)
+    reference: Mapped[dict] = mapped_column(JSON, default=dict)  # the platform's own reference, as JSON
+    timezone: Mapped[str | None] = mapped_column(String(64))  # the conversation's zone where the platform says
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, onupdate=utcnow)
