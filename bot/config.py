@@ -9,6 +9,9 @@ class ConfigError(ValueError):
     """A setting that makes the process unsafe or unable to start."""
 
 
+PLACEHOLDERS = {"changeme", "change-me", "secret", "xxx", "todo", "placeholder", "your-secret-here"}
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="", case_sensitive=False, extra="ignore")
 
@@ -45,3 +48,13 @@ class Settings(BaseSettings):
 
 def load_settings() -> Settings:
     return Settings()
+
+    def check_for_serving(self) -> None:
+        """Refuse to serve with an unsafe configuration, before any request arrives."""
+        if self.slack_bot_token and not self.slack_signing_secret:
+            raise ConfigError("SLACK_BOT_TOKEN is set but SLACK_SIGNING_SECRET is not: Slack requests "
+                              "could not be verified. Set the signing secret from the app's Basic Information page.")
+        for name in ("slack_signing_secret", "slack_bot_token", "teams_app_password"):
+            value = getattr(self, name)
+            if value and value.strip().lower() in PLACEHOLDERS:
+                raise ConfigError(f"{name.upper()} is a placeholder ({value!r}); set the real value.")

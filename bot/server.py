@@ -33,5 +33,11 @@ def build_web_app(settings: Settings, ctx: Context) -> web.Application:
     return app
 
 
-def serve(settings: Settings, ctx: Context) -> None:
-    web.run_app(build_web_app(settings, ctx), host=settings.host, port=settings.port, print=None)
+def serve(settings: Settings, ctx: Context, with_scheduler: bool = False) -> None:
+    app = build_web_app(settings, ctx)
+    if with_scheduler:
+        from bot.scheduler import attach_scheduler
+
+        attach_scheduler(app, settings, ctx)
+    log.info("listening on http://%s:%s", settings.host, settings.port)
+    web.run_app(app, host=settings.host, port=settings.port, print=None)

@@ -1,0 +1,337 @@
+"""Commands on stored activities: list, show, edit, delete, undo, link, unlink, attendees."""
+from __future__ import annotations
+
+import re
+from datetime import date
+
+from sqlalchemy.orm import Session
+
+from handlers import parse
+from handlers.dates import DateError, find_dates
+from handlers.log import KIND_LABELS, MODALITY_LABELS, activity_reply
+from handlers.messages import Action, Field, Incoming, Reply, ReplyKind, Table
+from plan_data.countries import get_country, resolve_country
+from plan_data.loader import Plan
+from storage import activities as store
+from storage.activities import Actor
+from storage.models import Activity
+
+EDIT_FIELDS = {
+    "title": "text", "kind": "kind", "modality": "modality", "start_date": "date", "end_date": "date",
+    "date": "daterange", "dates": "daterange", "city": "text", "countries": "countries", "country": "countries",
+    "organiser": "text", "organizer": "text", "participants": "count", "women": "count", "men": "count",
+    "status": "status",
+}
+STATUSES = ("planned", "done", "cancelled")
+
+
+def error(message: str, example: str = "") -> Reply:
+    lines = [message] + ([f"For example: `{example}`"] if example else [])
+    return Reply(title="That didn't work", lines=lines, kind=ReplyKind.ERROR)
+
+
+def _actor(incoming: Incoming) -> Actor:
+    return Actor(incoming.user_id, incoming.user_name, incoming.channel)
+
+
+def _find(session: Session, activity_id: int) -> Activity | Reply:
+    activity = store.get_activity(session, activity_id)
+    if activity is None:
+        return error(f"There is no activity #{activity_id}.", "list mine")
+    return activity
+
+
+def _may_change(ctx, incoming: Incoming, activity: Activity) -> Reply | None:
+    if ctx.may_change(incoming.user_id, activity.user_id):
+        return None
+    return error(f"Only {activity.user_name or 'its author'} or an admin can change #{activity.id}.")
+
+
+def run_show(session: Session, plan: Plan, activity_id: int) -> Reply:
+    activity = _find(session, activity_id)
+    if isinstance(activity, Reply):
+        return activity
+    reply = activity_reply(plan, activity, title=f"#{activity.id} · {activity.title}")
+    reply.context.append(f"Logged by {activity.user_name or activity.user_id} on "
+                         f"{activity.created_at:%-d %b %Y} via {activity.channel}.")
+    if activity.attendees:
+        reply.lines.append(f"{activity.attendee_count} attendees listed: `attendees {activity.id}`")
+    reply.lines.append(f"> {activity.raw_text}")
+    return reply
+
+
+def run_list(session: Session, plan: Plan, incoming: Incoming, text: str, today: date) -> Reply:
+    query = text.strip()
+    kwargs: dict = {"plan_id": plan.id}
+    label = "Recent activities"
+    if query.lower() in ("mine", "my", "my activities"):
+        kwargs["user_id"], label = incoming.user_id, "Your recent activities"
+    elif query:
+        code = plan.resolve(query)
+        country = resolve_country(query)
+        if code and code in plan.conventions:
+            kwargs["outcome_codes"] = [o.code for o in plan.outcomes.values() if o.convention == code]
+            label = f"Recent activities · {plan.conventions[code].name}"
+        elif code and code in plan.outcomes:
+            kwargs["outcome_codes"], label = [code], f"Recent activities · {code}"
+        elif code and code in plan.indicators:
+            kwargs["indicator_code"], label = code, f"Recent activities · {code}"
+        elif country:
+            kwargs["country"], label = country.code, f"Recent activities · {country.name}"
+        else:
+            span = _period(query, today)
+            if span is None:
+                return error(f"I can't list by “{query}”.",
+                             "list   ·   list mine   ·   list Ghana   ·   list Basel   ·   list 2024   ·   list March 2024")
+            kwargs["since"], kwargs["until"] = span
+            label = f"Activities · {span[0]:%-d %b %Y} – {span[1]:%-d %b %Y}"
+    activities = store.recent_activities(session, limit=15, **kwargs)
+    if not activities:
+        return Reply(title=label, lines=["Nothing logged yet. Log one: `log …` (see `help log`)."])
+    rows = [[f"#{a.id}", a.start_date.isoformat() if a.start_date else "–", _short(a.title, 50),
+             ", ".join(c.country for c in a.countries) or "–",
+             ", ".join(l.indicator_code for l in a.links if l.plan_id == plan.id) or "–"] for a in activities]
+    return Reply(title=label, table=Table(["#", "Date", "Title", "Countries", "Indicators"], rows),
+                 context=["`show <#>` for details"])
+
+
+def _period(text: str, today: date) -> tuple[date, date] | None:
+    if re.fullmatch(r"\d{4}", text):
+        return date(int(text), 1, 1), date(int(text), 12, 31)
+    try:
+        span = find_dates(text, today)
+    except DateError:
+        return None
+    return (span.start, span.end) if span else None
+
+
+def _short(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
+
+
+def run_edit(session: Session, ctx, incoming: Incoming, command: parse.Edit, today: date) -> Reply:
+    activity = _find(session, command.activity_id)
+    if isinstance(activity, Reply):
+        return activity
+    if not command.changes:
+        reply = activity_reply(ctx.plan, activity, title=f"Edit #{activity.id} · {activity.title}")
+        reply.kind = ReplyKind.HELP
+        reply.lines = [f"Change fields with `edit {activity.id} field=value`, e.g. "
+                       f"`edit {activity.id} participants=40 women=18` or `edit {activity.id} dates=12-14 March 2024`.",
+                       "Fields: " + ", ".join(sorted(set(EDIT_FIELDS) - {"organizer", "country", "date"}))]
+        reply.form = "edit_activity"
+        return reply
+    denied = _may_change(ctx, incoming, activity)
+    if denied:
+        return denied
+    changes, problems = {}, []
+    for name, value in command.changes:
+        problem = _read_field(name, value, today, changes)
+        if problem:
+            problems.append(problem)
+    problems += _contradictions(activity, changes)
+    if problems:
+        return Reply(title=f"#{activity.id} not changed", lines=[f"• {p}" for p in problems],
+                     kind=ReplyKind.ERROR)
+    diff = store.edit_activity(session, _actor(incoming), activity, changes)
+    if not diff:
+        return Reply(title=f"#{activity.id} already has those values", kind=ReplyKind.INFO)
+    reply = activity_reply(ctx.plan, activity, title=f"Changed #{activity.id} · {activity.title}")
+    reply.kind = ReplyKind.DONE
+    reply.lines = ["Changed: " + ", ".join(diff)]
+    reply.actions = [Action("Undo", f"undo {activity.id}", "danger")]
+    return reply
+
+
+def _read_field(name: str, value: str, today: date, out: dict) -> str | None:
+    kind = EDIT_FIELDS.get(name)
+    if kind is None:
+        return f"“{name}” is not a field I can change. Fields: " + ", ".join(sorted(EDIT_FIELDS))
+    name = {"organizer": "organiser", "country": "countries"}.get(name, name)
+    value = value.strip()
+    if kind == "text":
+        if not value and name == "title":
+            return "The title can't be empty."
+        out[name] = value[:300] or None
+    elif kind == "count":
+        if value.lower() in ("", "none", "unknown", "-"):
+            out[name] = None
+        elif not re.fullmatch(r"-?\d{1,7}", value):
+            return f"{name} must be a whole number, e.g. {name}=35 (got “{value}”)."
+        elif int(value) < 0:
+            return f"{name} can't be negative (got {value})."
+        else:
+            out[name] = int(value)
+    elif kind in ("date", "daterange"):
+        try:
+            span = find_dates(value, today)
+        except DateError as problem:
+            return str(problem)
+        if span is None:
+            return f"I can't read “{value}” as a date; write it as 2024-03-12 or 12 March 2024."
+        if kind == "daterange":
+            out["start_date"], out["end_date"] = span.start, span.end
+        else:
+            out[name] = span.start
+    elif kind == "countries":
+        codes = []
+        for part in re.split(r",|;|\band\b", value):
+            if not part.strip():
+                continue
+            country = resolve_country(part.strip())
+            if country is None:
+                return f"I don't know the country “{part.strip()}”."
+            codes.append(country.code)
+        out["countries"] = list(dict.fromkeys(codes))
+        out["country"] = codes[0] if codes else None
+    elif kind == "kind":
+        key = value.lower().replace(" ", "_")
+        if key not in KIND_LABELS:
+            return f"kind is one of: {', '.join(KIND_LABELS)}."
+        out[name] = key
+    elif kind == "modality":
+        key = value.lower().replace("-", "_").replace(" ", "_")
+        if key not in MODALITY_LABELS:
+            return "modality is one of: in_person, online, hybrid."
+        out[name] = key
+    elif kind == "status":
+        if value.lower() not in STATUSES:
+            return f"status is one of: {', '.join(STATUSES)}."
+        out[name] = value.lower()
+    return None
+
+
+def _contradictions(activity: Activity, changes: dict) -> list[str]:
+    def after(name):
+        return changes[name] if name in changes else getattr(activity, name)
+
+    problems = []
+    start, end = after("start_date"), after("end_date")
+    if start and end and end < start:
+        problems.append(f"The end ({end}) would be before the start ({start}).")
+    total, women, men = after("participants"), after("women"), after("men")
+    if total is not None and women is not None and women > total:
+        problems.append(f"{women} women would be more than the {total} participants.")
+    if total is not None and women is not None and men is not None and women + men > total:
+        problems.append(f"{women} women and {men} men would be more than the {total} participants.")
+    return problems
+
+
+def run_delete(session: Session, ctx, incoming: Incoming, activity_id: int) -> Reply:
+    activity = _find(session, activity_id)
+    if isinstance(activity, Reply):
+        return activity
+    denied = _may_change(ctx, incoming, activity)
+    if denied:
+        return denied
+    store.delete_activity(session, _actor(incoming), activity)
+    return Reply(title=f"Deleted #{activity.id} · {activity.title}", kind=ReplyKind.DONE,
+                 lines=["It no longer counts in any figure."],
+                 actions=[Action("Undo", f"undo {activity.id}")], activity_id=activity.id)
+
+
+def run_undo(session: Session, ctx, incoming: Incoming, activity_id: int | None) -> Reply:
+    entry = store.last_undoable(session, incoming.user_id, activity_id)
+    if entry is None:
+        where = f" to #{activity_id}" if activity_id else ""
+        return error(f"You have no change{where} to undo.")
+    activity = store.undo(session, _actor(incoming), entry)
+    what = {"create": "logging", "delete": "deleting", "edit": "editing", "link": "linking",
+            "unlink": "unlinking", "attendees": "adding attendees to"}[entry.action]
+    return Reply(title=f"Undone: {what} #{activity.id} · {activity.title}", kind=ReplyKind.DONE,
+                 activity_id=activity.id)
+
+
+def run_link(session: Session, ctx, incoming: Incoming, command: parse.Link | parse.Unlink) -> Reply:
+    plan = ctx.plan
+    unknown = [c for c in command.codes if c not in plan.indicators]
+    if unknown:
+        return error(f"{', '.join(unknown)} is not an indicator of the plan.", f"plan {unknown[0][:3]}")
+    activity = _find(session, command.activity_id)
+    if isinstance(activity, Reply):
+        return activity
+    denied = _may_change(ctx, incoming, activity)
+    if denied:
+        return denied
+    if isinstance(command, parse.Link):
+        # A person chose these: a suggestion they accept becomes "confirmed".
+        confirmed = []
+        for link in activity.links:
+            if link.plan_id == plan.id and link.indicator_code in command.codes and link.method == "fuzzy":
+                link.method = "confirmed"
+                confirmed.append(link.indicator_code)
+        pairs = [(plan.indicators[c].outcome, c) for c in command.codes]
+        done = confirmed + store.add_links(session, _actor(incoming), activity, plan.id, pairs, "confirmed")
+        verb = "Linked"
+    else:
+        done = [s["code"] for s in store.remove_links(session, _actor(incoming), activity, plan.id, list(command.codes))]
+        verb = "Unlinked"
+    if not done:
+        state = "already linked to" if verb == "Linked" else "not linked to"
+        return Reply(title=f"#{activity.id} is {state} {', '.join(command.codes)}")
+    reply = activity_reply(plan, activity, title=f"{verb} #{activity.id} → {', '.join(done)}")
+    reply.kind = ReplyKind.DONE
+    reply.lines = [f"{c}: {plan.indicators[c].text}" for c in done]
+    reply.actions = [Action("Undo", f"undo {activity.id}", "danger")]
+    return reply
+
+
+def run_attendees(session: Session, ctx, incoming: Incoming,
+                  command: parse.AttendeesAdd | parse.AttendeesCount | parse.AttendeesList) -> Reply:
+    activity = _find(session, command.activity_id)
+    if isinstance(activity, Reply):
+        return activity
+    if isinstance(command, parse.AttendeesList):
+        return _attendee_list(activity)
+    denied = _may_change(ctx, incoming, activity)
+    if denied:
+        return denied
+    people, problems = [], []
+    if isinstance(command, parse.AttendeesAdd):
+        for person in command.people:
+            code = _country_code(person.country, problems)
+            people.append({"name": person.name, "organisation": person.organisation, "country": code,
+                           "sex": person.sex, "role": person.role, "count": 1})
+    else:
+        for count, typed in command.groups:
+            if count <= 0:
+                problems.append(f"“{count} from {typed}”: a count must be at least 1.")
+            code = _country_code(typed, problems)
+            people.append({"name": None, "organisation": None, "country": code, "sex": None, "role": None,
+                           "count": count})
+    if problems:
+        return Reply(title="No attendee added", lines=[f"• {p}" for p in problems] +
+                     ["", f"For example: `{parse.ATTENDEE_EXAMPLE.splitlines()[0]}`"], kind=ReplyKind.ERROR)
+    store.add_attendees(session, _actor(incoming), activity, people)
+    added = sum(p["count"] for p in people)
+    reply = _attendee_list(activity)
+    reply.title = f"Added {added} attendee{'s' if added != 1 else ''} to #{activity.id} · {activity.title}"
+    reply.kind = ReplyKind.DONE
+    reply.actions = [Action("Undo", f"undo {activity.id}", "danger")]
+    return reply
+
+
+def _country_code(typed: str | None, problems: list[str]) -> str | None:
+    if not typed:
+        return None
+    country = resolve_country(typed)
+    if country is None:
+        problems.append(f"I don't know the country “{typed}”.")
+        return None
+    return country.code
+
+
+def _attendee_list(activity: Activity) -> Reply:
+    rows = []
+    for a in activity.attendees:
+        country = get_country(a.country).name if a.country and get_country(a.country) else "–"
+        who = a.name or (f"{a.count} people" if a.count != 1 else "(unnamed)")
+        rows.append([who, a.organisation or "–", country, a.sex or "–", a.role or "–"])
+    fields = [Field("Attendees listed", str(activity.attendee_count)),
+              Field("Women listed", str(activity.attendee_women))]
+    if activity.participants is not None:
+        fields.append(Field("Participants stated", str(activity.participants)))
+    return Reply(title=f"Attendees of #{activity.id} · {activity.title}", fields=fields,
+                 table=Table(["Name", "Organisation", "Country", "Sex", "Role"], rows) if rows else None,
+                 lines=[] if rows else [f"None yet. `{parse.ATTENDEE_EXAMPLE.splitlines()[0].replace('12', str(activity.id))}`"],
+                 activity_id=activity.id)

@@ -1,0 +1,25 @@
+"""What every command needs from the outside world, passed in explicitly."""
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date, datetime, timezone
+
+from sqlalchemy.orm import Session, sessionmaker
+
+from plan_data.loader import Plan
+
+
+def utc_today() -> date:
+    return datetime.now(timezone.utc).date()
+
+
+@dataclass(frozen=True)
+class Context:
+    sessions: sessionmaker[Session]
+    plan: Plan
+    admins: frozenset[str] = frozenset()
+    today: Callable[[], date] = field(default=utc_today)
+
+    def may_change(self, user_id: str, author_id: str) -> bool:
+        return user_id == author_id or user_id in self.admins

@@ -1,0 +1,96 @@
+"""The one entry point every channel calls: a message in, a Reply out.
+
+One database transaction per message: a command's writes, its audit entries and
+the claim on the platform's message id commit together or not at all. This is
+also the one error boundary: an unexpected failure is logged with an id and the
+user gets that id, never the exception text.
+"""
+from __future__ import annotations
+
+import logging
+import uuid
+
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from handlers import parse
+from handlers.activities import (
+    run_attendees, run_delete, run_edit, run_link, run_list, run_show, run_undo,
+)
+from handlers.context import Context
+from handlers.help import run_help, run_plan, usage_reply
+from handlers.log import run_log
+from handlers.messages import Incoming, Reply, ReplyKind
+from handlers.status import run_status
+from storage.activities import claim_event
+
+log = logging.getLogger(__name__)
+
+# Commands that only read: a redelivered one may simply run again.
+READ_ONLY = (parse.Status, parse.ListActivities, parse.Show, parse.PlanBrowse, parse.Help, parse.AttendeesList)
+
+
+def dispatch(incoming: Incoming, ctx: Context) -> Reply:
+    command = parse.parse_command(incoming.text)
+    if isinstance(command, parse.UsageError):
+        return usage_reply(command.message, command.example, command.topic, command.quote)
+    try:
+        with ctx.sessions() as session:
+            if incoming.event_key and not isinstance(command, READ_ONLY):
+                if not claim_event(session, incoming.event_key):
+                    return Reply(duplicate=True)
+            reply = run(session, ctx, incoming, command)
+            if reply.kind is ReplyKind.ERROR:
+                session.rollback()  # an error changes nothing, not even half
+                if incoming.event_key and not isinstance(command, READ_ONLY):
+                    claim_event(session, incoming.event_key)
+            session.commit()
+            return reply
+    except IntegrityError:
+        if incoming.event_key:  # another process handled the same delivery first
+            return Reply(duplicate=True)
+        return _failure(incoming)
+    except Exception:
+        return _failure(incoming)
+
+
+def _failure(incoming: Incoming) -> Reply:
+    error_id = uuid.uuid4().hex[:8]
+    log.exception("message failed [%s] channel=%s user=%s", error_id, incoming.channel, incoming.user_id)
+    return Reply(
+        title="Sorry, something went wrong on my side",
+        lines=[f"Nothing was changed. If it happens again, tell the team the error id {error_id}."],
+        kind=ReplyKind.ERROR,
+    )
+
+
+def run(session: Session, ctx: Context, incoming: Incoming, command: parse.Command) -> Reply:
+    today = ctx.today()
+    match command:
+        case parse.Log(text):
+            return run_log(session, ctx.plan, incoming, text, today)
+        case parse.Status(target):
+            return run_status(session, ctx.plan, target)
+        case parse.ListActivities(filter_text):
+            return run_list(session, ctx.plan, incoming, filter_text, today)
+        case parse.Show(activity_id):
+            return run_show(session, ctx.plan, activity_id)
+        case parse.Edit():
+            return run_edit(session, ctx, incoming, command, today)
+        case parse.Delete(activity_id):
+            return run_delete(session, ctx, incoming, activity_id)
+        case parse.Undo(activity_id):
+            return run_undo(session, ctx, incoming, activity_id)
+        case parse.Link() | parse.Unlink():
+            return run_link(session, ctx, incoming, command)
+        case parse.AttendeesAdd() | parse.AttendeesCount() | parse.AttendeesList():
+            return run_attendees(session, ctx, incoming, command)
+        case parse.PlanBrowse(code):
+            return run_plan(ctx.plan, code)
+        case parse.Help(topic):
+            return run_help(topic)
+        case parse.Digest(args):
+            from handlers.digest import run_digest
+
+            return run_digest(session, ctx, incoming, args)
+    return run_help("")

@@ -1,0 +1,420 @@
+"""Read the fields of a `log` message: dates, head counts, modality, kind, title, languages.
+
+Countries are read elsewhere (plan_data.countries); the caller combines both.
+Rules target the general shapes people type in chat ("35 participants (14 women)",
+"52 ppl, 21 women", "25 in the room + 40 online"), not particular messages.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from datetime import date
+from difflib import SequenceMatcher
+from itertools import pairwise
+from typing import Literal
+
+from handlers.dates import DateError, find_dates
+
+__all__ = ["Kind", "LogFields", "Modality", "extract_log_fields"]
+
+Modality = Literal["in_person", "online", "hybrid"]
+Kind = Literal["workshop", "training", "webinar", "online_course", "meeting",
+               "pilot_project", "guidance_launch", "other"]
+
+TITLE_MAX = 120
+
+
+@dataclass
+class LogFields:
+    """What one log message says about an activity; `problems` are for the user to fix."""
+
+    start_date: date | None
+    end_date: date | None
+    participants: int | None
+    women: int | None
+    men: int | None
+    modality: Modality | None
+    kind: Kind
+    title: str
+    languages: list[str] = field(default_factory=list)  # ISO 639-1
+    problems: list[str] = field(default_factory=list)
+
+
+_COMMAND = re.compile(r"^\s*(?:@\S+\s+)?/?log\b\s*:?\s*", re.IGNORECASE)
+
+# --- counts -------------------------------------------------------------------
+
+# A count is not glued to a word or a decimal ("GEF5558", "SDG 12.4.2"); a minus
+# sign glued to it is kept so that "-5 participants" is reported, not dropped
+# ("in person - 60 stakeholders" is a dash, not a sign).
+_NUM = (r"(?:(?<![\w)\]])(?P<sign>[-−]))?(?<![\w.,])"
+        r"(?P<n>\d{1,3}(?:,\d{3})+|\d+)(?!\d|[.,]\d)")
+_ROOM = r"in\s+(?:the\s+)?room|in[- ]person|on[- ]?site|face[- ]to[- ]face|f2f|physically"
+_REMOTE = r"online|on-line|virtual(?:ly)?|remotely|connected|(?:on|via)\s+(?:zoom|teams|webex)"
+_SPLIT_COUNT = re.compile(_NUM + rf"\s+(?:(?P<room>{_ROOM})|(?P<online>{_REMOTE}))\b", re.IGNORECASE)
+_WOMEN = re.compile(_NUM + r"\s*(?:women|woman|females?|ladies|girls)\b", re.IGNORECASE)
+_MEN = re.compile(_NUM + r"\s*(?:men|man|males?)\b", re.IGNORECASE)
+_WOMEN_LABEL = re.compile(r"\b(?:women|females?)\s*[:=]\s*" + _NUM, re.IGNORECASE)
+_MEN_LABEL = re.compile(r"\b(?:men|males?)\s*[:=]\s*" + _NUM, re.IGNORECASE)
+# "(14F, 21M)": capitals only, and an M only next to an F/W, because "5 M" is
+# also five million.
+_WOMEN_LETTER = re.compile(_NUM + r"\s?[FW]\b")
+_MEN_LETTER = re.compile(_NUM + r"\s?M\b")
+_WOMEN_SHARE = re.compile(r"(?<![\w.])(?P<pct>\d{1,3}(?:\.\d+)?)\s*%\s*(?:were\s+)?(?:women|females?)\b",
+                          re.IGNORECASE)
+_TOTAL_LABEL = re.compile(r"\b(?:participants?|attendees|attendance|pax|ppl|people)\s*[:=]\s*" + _NUM,
+                          re.IGNORECASE)
+# A number and the few words after it; whether they name people is decided in
+# _people_noun, which can afford a fuzzy match for typos like "parcipants".
+_NUMBER_WORDS = re.compile(_NUM + r"\+?(?P<words>(?:\s+[^\W\d][\w&'/-]*){1,3})")
+_WORD = re.compile(r"[^\W\d][\w&'/-]*")
+_APPROX = re.compile(r"(?:~|≈|\b(?:about|around|approx(?:imately|\.)?|ca\.|roughly|some|nearly))\s*"
+                     + _NUM + r"(?=\s*(?:[,;)]|\.(?!\d)|$))", re.IGNORECASE)
+_JOINER = re.compile(r"[\s\0]*(?:,|\+|&|\band\b|\bplus\b)?[\s\0]*", re.IGNORECASE)
+
+# Nouns that give the total head count, and nouns for one group of people, which
+# are added up when several are listed ("12 customs officers and 8 prosecutors").
+_TOTAL_NOUNS = frozenset("participant people ppl person pax attendee trainee learner attended joined".split())
+_ROLE_NOUNS = frozenset((
+    "delegate representative rep official officer staff expert stakeholder technician "
+    "inspector registrar practitioner specialist member journalist farmer recycler "
+    "researcher scientist prosecutor judge engineer manager student teacher worker "
+    "analyst auditor coordinator").split()) | {"focal point"}
+# Words that end the search for a noun: "9 countries", "15 GRULAC countries and experts".
+_NOT_PEOPLE = frozenset((
+    "and or from of in at on for with to by per across than over under "
+    "country countries party parties region regions city cities day days hour hours "
+    "session sessions year years month months week weeks time times").split())
+
+
+def _value(m: re.Match[str]) -> int | None:
+    """The signed number of a _NUM match, or None when it is part of a code ("OEWG-12")."""
+    start = m.start("n")
+    if not m.group("sign") and start >= 2 and m.string[start - 1] in "-–" and m.string[start - 2].isalpha():
+        return None
+    n = int(m.group("n").replace(",", ""))
+    return -n if m.group("sign") else n
+
+
+def _mask(text: str, span: tuple[int, int]) -> str:
+    a, b = span
+    return text[:a] + "\0" * (b - a) + text[b:]
+
+
+def _take(pattern: re.Pattern[str], work: str, spans: list[tuple[int, int]]) -> tuple[list[re.Match[str]], str]:
+    """Matches of a count pattern, masked so that later patterns do not read them again."""
+    matches = [m for m in pattern.finditer(work) if _value(m) is not None]
+    for m in matches:
+        work = _mask(work, m.span())
+        spans.append(m.span())
+    return matches, work
+
+
+def _people_noun(words: str) -> tuple[str, int] | None:
+    """("total" | "role", end offset in `words`) when the words after a number name people."""
+    prev = ""
+    for w in _WORD.finditer(words):
+        low = w.group().lower()
+        one = low[:-1] if low.endswith("s") else low
+        if one in _TOTAL_NOUNS or (low.startswith("pa") and 8 <= len(low) <= 14
+                                   and SequenceMatcher(None, low, "participants").ratio() >= 0.85):
+            return "total", w.end()
+        if one in _ROLE_NOUNS or f"{prev} {one}" in _ROLE_NOUNS:
+            return "role", w.end()
+        if low in _NOT_PEOPLE:
+            return None
+        prev = low
+    return None
+
+
+@dataclass
+class _Counts:
+    participants: int | None = None
+    women: int | None = None
+    men: int | None = None
+    room: int = 0
+    online: int = 0
+    women_share: float | None = None
+    spans: list[tuple[int, int]] = field(default_factory=list)
+
+
+def _first(matches: list[re.Match[str]]) -> int | None:
+    return _value(matches[0]) if matches else None
+
+
+def _read_counts(text: str) -> _Counts:
+    c = _Counts()
+    work = text
+    split, work = _take(_SPLIT_COUNT, work, c.spans)
+    c.room = sum(_value(m) or 0 for m in split if m.group("room"))
+    c.online = sum(_value(m) or 0 for m in split if m.group("online"))
+
+    # Women and men first: "12 female participants" is 12 women, not 12 participants.
+    women, work = _take(_WOMEN, work, c.spans)
+    men, work = _take(_MEN, work, c.spans)
+    women_label, work = _take(_WOMEN_LABEL, work, c.spans)
+    men_label, work = _take(_MEN_LABEL, work, c.spans)
+    women_letter, work = _take(_WOMEN_LETTER, work, c.spans)
+    men_letter, work = _take(_MEN_LETTER, work, c.spans) if women_letter else ([], work)
+    c.women = _first(women or women_label or women_letter)
+    c.men = _first(men or men_label or men_letter)
+    share = _WOMEN_SHARE.search(work)
+    if share:
+        c.women_share = float(share.group("pct"))
+        c.spans.append(share.span())
+        work = _mask(work, share.span())
+
+    totals: list[tuple[int, int]] = []  # (position, value)
+    roles: list[tuple[int, int, int]] = []  # (start, end, value)
+    labels, work = _take(_TOTAL_LABEL, work, c.spans)
+    totals += [(m.start(), _value(m)) for m in labels]
+    for m in _NUMBER_WORDS.finditer(work):
+        noun = _people_noun(m.group("words"))
+        value = _value(m)
+        if noun is None or value is None:
+            continue
+        end = m.start("words") + noun[1]
+        c.spans.append((m.start(), end))
+        if noun[0] == "total":
+            totals.append((m.start(), value))
+        else:
+            roles.append((m.start(), end, value))
+
+    if totals:
+        c.participants = min(totals)[1]
+    elif c.room or c.online:
+        c.participants = c.room + c.online
+    elif roles:
+        # Groups listed one after another add up; a later, separate mention does not.
+        c.participants = roles[0][2]
+        for (_, end, _), (start, _, value) in pairwise(roles):
+            if not _JOINER.fullmatch(work[end:start]):
+                break
+            c.participants += value
+    else:
+        approx = _APPROX.search(work)
+        if approx and _value(approx) is not None:
+            c.participants = _value(approx)
+            c.spans.append(approx.span())
+        elif c.women is not None and c.men is not None:
+            c.participants = c.women + c.men
+    return c
+
+
+def _count_problems(c: _Counts) -> list[str]:
+    """Contradictions in the counts, worded for the user; impossible values are cleared."""
+    problems = []
+    for name, label in (("participants", "participants"), ("women", "women"), ("men", "men")):
+        value = getattr(c, name)
+        if value is not None and value < 0:
+            problems.append(f"The number of {label} can't be negative ({value}).")
+            setattr(c, name, None)
+    if c.women_share is not None:
+        if c.women_share > 100:
+            problems.append(f"{c.women_share:g}% women is more than everyone.")
+        elif c.women is None and c.participants is not None:
+            c.women = round(c.participants * c.women_share / 100)
+    p, w, m = c.participants, c.women, c.men
+    if p is not None:
+        if w is not None and w > p:
+            problems.append(f"More women ({w}) than participants ({p}).")
+        if m is not None and m > p:
+            problems.append(f"More men ({m}) than participants ({p}).")
+        if w is not None and m is not None and w <= p and m <= p and w + m > p:
+            problems.append(f"Women ({w}) and men ({m}) add up to more than the participants ({p}).")
+    return problems
+
+
+# --- modality -----------------------------------------------------------------
+
+_MODALITY = re.compile(
+    r"\b(?:(?P<hybrid>hybrid)"
+    r"|(?P<in_person>in[- ]person|face[- ]to[- ]face|f2f|on[- ]?site|physically"
+    r"|physical\s+(?:meeting|workshop|training|event|session)s?)"
+    r"|(?P<online>online|on-line|virtual(?:ly)?|zoom|webex|webinars?|e-?courses?|e-?learning|mooc"
+    r"|(?:ms\s+|microsoft\s+)?teams\s+(?:call|meeting)|(?:via|on|over)\s+(?:ms\s+)?teams"
+    r"|video[- ]?(?:call|conference)s?|videoconferenc\w*|remotely))\b",
+    re.IGNORECASE)
+_BOTH = re.compile(r"\s*(?:and|&|\+|/|plus|as well as)\s*", re.IGNORECASE)
+
+
+def _read_modality(text: str, c: _Counts) -> Modality | None:
+    found = list(_MODALITY.finditer(text))
+    if any(m.lastgroup == "hybrid" for m in found) or (c.room and c.online):
+        return "hybrid"
+    # "in person and online" names both ways of taking part.
+    for a, b in pairwise(found):
+        if a.lastgroup != b.lastgroup and _BOTH.fullmatch(text[a.end():b.start()]):
+            return "hybrid"
+    if found:
+        return found[0].lastgroup  # type: ignore[return-value]
+    if c.room or c.online:
+        return "in_person" if c.room else "online"
+    return None  # a "workshop" may be either; do not guess
+
+
+# --- kind ---------------------------------------------------------------------
+
+# The first activity word in the message names the activity ("meeting ... incl. pilot
+# gender training" is a meeting). Alternatives that start at the same place are
+# tried in order, so "online course" wins over "course".
+_KIND = re.compile(r"""
+    (?P<guidance_launch>
+        \b(?:launch(?:ed|ing)?|publish(?:ed|ing)?|publication|releas(?:ed?|ing))\b
+        (?:\W+\w+){0,5}?\W+(?:guidance|guidelines?|guide|toolkit|tool|manual|handbook)\b
+      | \b(?:guidance|guidelines?|toolkit|manual|handbook)\b
+        (?:\W+\w+){0,5}?\W+(?:launched|published|released)\b)
+  | (?P<online_course>\b(?:online|e-?learning|self-paced)\s+courses?\b|\be-?courses?\b|\bmooc\b|\be-?learning\b)
+  | (?P<webinar>\bwebinars?\b)
+  | (?P<pilot_project>\bpilot(?:ed|ing|s)?\b)
+  | (?P<workshop>\b(?:workshops?|wks?h?ps?|wrkshps?)\b)
+  | (?P<training>\b(?:trainings?|(?<!of\s)courses?|coaching|train-the-trainers?|training-of-trainers)\b)
+  | (?P<meeting>\b(?:meetings?|mtgs?|consultations?|briefings?|side[-\ ]events?|round[-\ ]?tables?
+                  |calls?(?!\s+for\b))\b)
+""", re.IGNORECASE | re.VERBOSE)
+
+
+_NEGATION = re.compile(r"\b(?:no|not\s+an?|without)\s+$", re.IGNORECASE)
+
+
+def _kind_matches(text: str) -> list[re.Match[str]]:
+    """Activity words, leaving out negated ones ("no meeting yet")."""
+    return [m for m in _KIND.finditer(text) if not _NEGATION.search(text, 0, m.start())]
+
+
+def _read_kind(text: str) -> Kind:
+    found = _kind_matches(text)
+    return found[0].lastgroup if found else "other"  # type: ignore[return-value]
+
+
+# --- languages ----------------------------------------------------------------
+
+_LANGUAGE_CODES = {
+    "english": "en", "french": "fr", "spanish": "es", "arabic": "ar", "chinese": "zh",
+    "mandarin": "zh", "russian": "ru", "portuguese": "pt", "german": "de", "italian": "it",
+    "dutch": "nl", "swahili": "sw", "kiswahili": "sw", "vietnamese": "vi", "thai": "th",
+    "indonesian": "id", "malay": "ms", "mongolian": "mn", "persian": "fa", "farsi": "fa",
+    "turkish": "tr", "japanese": "ja", "korean": "ko", "khmer": "km", "hindi": "hi",
+    "urdu": "ur", "bengali": "bn", "amharic": "am", "hausa": "ha", "ukrainian": "uk",
+    "georgian": "ka", "armenian": "hy", "kazakh": "kk", "uzbek": "uz", "kyrgyz": "ky",
+    "tajik": "tg", "nepali": "ne", "sinhala": "si", "tamil": "ta", "burmese": "my",
+    "tagalog": "tl",
+}
+_PHONE_CODES = {"franco": "fr", "anglo": "en", "luso": "pt", "hispano": "es", "arabo": "ar"}
+_LANG = "|".join(sorted(_LANGUAGE_CODES, key=len, reverse=True))
+_LANG_ITEM = re.compile(rf"\b(?:{_LANG})\b", re.IGNORECASE)
+_LANG_JOIN = r"\s*(?:,|/|&|\+|\band\b)\s*"
+_UN_CODES = r"EN|FR|ES|AR|RU|ZH|PT"
+_LANGUAGES = re.compile(rf"""
+    # "in English, French and Spanish"; not "in French Polynesia"
+    \b(?:in|into|languages?\s*:?)\s+(?P<listed>(?:{_LANG})(?:{_LANG_JOIN}(?:{_LANG}))*)\b(?!\s+(?-i:[A-Z]))
+    # "English/French": two or more language names together are always languages
+  | \b(?P<listed2>(?:{_LANG})(?:{_LANG_JOIN}(?:{_LANG}))+)\b
+  | \b(?P<listed3>{_LANG})[-\ ]speaking\b
+  | \b(?P<phone>franco|anglo|luso|hispano|arabo)phone\b
+  | \b(?P<codes>(?-i:(?:{_UN_CODES})(?:\s*/\s*(?:{_UN_CODES}))+))\b
+""", re.IGNORECASE | re.VERBOSE)
+
+
+def _read_languages(text: str) -> list[str]:
+    codes: list[str] = []
+    for m in _LANGUAGES.finditer(text):
+        if m.group("phone"):
+            found = [_PHONE_CODES[m.group("phone").lower()]]
+        elif m.group("codes"):
+            found = [c.lower() for c in re.findall(_UN_CODES, m.group("codes"))]
+        else:
+            found = [_LANGUAGE_CODES[w.lower()] for w in _LANG_ITEM.findall(m.group(m.lastgroup))]
+        codes += [c for c in found if c not in codes]
+    return codes
+
+
+# --- title --------------------------------------------------------------------
+
+_CLAUSE_BREAK = re.compile(r"[()]|[,;:|\n]|\s[-–—]+\s|—")
+_LEADING_VERB = re.compile(
+    r"^(?:(?:we|i)\s+)?(?:ran|held|organi[sz]ed|co-organi[sz]ed|delivered|conducted|hosted|facilitated"
+    r"|gave|took\s+part\s+in|participated\s+in|attended|joined)\s+(?:(?:the|a|an|our)\s+)?",
+    re.IGNORECASE)
+_TRAILING_FILLER = re.compile(
+    r"(?:[\s,.;:(\-–—]+|\s+(?:on|in|at|from|to|by|for|with|w/|and|&|of|the|a|an|incl\.?|including))+$",
+    re.IGNORECASE)
+_EMPTY_PARENS = re.compile(r"\(\W*\)")
+_TOPIC = re.compile(r"^(?:on|about|regarding)\s", re.IGNORECASE)
+
+
+def _clauses(text: str) -> list[str]:
+    """Split on commas, semicolons, colons and spaced dashes, but not inside parentheses."""
+    out, depth, start = [], 0, 0
+    for m in _CLAUSE_BREAK.finditer(text):
+        if m.group() == "(":
+            depth += 1
+        elif m.group() == ")":
+            depth = max(0, depth - 1)
+        elif depth == 0:
+            out.append(text[start:m.start()])
+            start = m.end()
+    out.append(text[start:])
+    return [" ".join(_EMPTY_PARENS.sub(" ", c).split()) for c in out]
+
+
+def _tidy(clause: str) -> str:
+    clause = _LEADING_VERB.sub("", clause.strip(" -–—.,;:"))
+    return _TRAILING_FILLER.sub("", clause)
+
+
+def _read_title(text: str, cut: list[tuple[int, int]]) -> str:
+    """The leading phrase that says what the activity was, without date and counts."""
+    for a, b in cut:  # a cut date or count ends a clause
+        text = text[:a] + "," + " " * (b - a - 1) + text[b:]
+    clauses = [c for c in _clauses(text) if _tidy(c)]
+    if not clauses:
+        return ""
+    # The first clause that names an activity or says something (three words or
+    # more); "Accra", "Ghana" or "in person" alone is not a title.
+    pick = next((i for i, c in enumerate(clauses) if _kind_matches(c) or len(c.split()) >= 3), 0)
+    title = _tidy(clauses[pick])
+    # "Training in Dar es Salaam, Tanzania, on plastic waste": keep the topic.
+    topic = next((c for c in clauses[pick + 1:pick + 3] if _TOPIC.match(c)), None)
+    if topic and not re.search(r"\s(?:on|about)\s", title, re.IGNORECASE):
+        title = f"{title} {_tidy(topic)}"
+    if len(title) > TITLE_MAX:
+        title = title[:TITLE_MAX].rsplit(" ", 1)[0].rstrip(" ,;:-") + "…"
+    return title[:1].upper() + title[1:]
+
+
+# --- the whole message --------------------------------------------------------
+
+
+def extract_log_fields(text: str, today: date) -> LogFields:
+    """Every field a log message states; contradictions go to `problems`, never dropped silently."""
+    body = _COMMAND.sub("", text, count=1)
+    problems: list[str] = []
+    start = end = None
+    date_span: tuple[int, int] | None = None
+    try:
+        found = find_dates(body, today)
+        if found:
+            start, end, date_span = found.start, found.end, found.span
+    except DateError as error:
+        problems.append(error.message)
+        date_span = error.span
+
+    # Numbers inside the date are not counts.
+    counted = _mask(body, date_span) if date_span else body
+    counts = _read_counts(counted)
+    problems += _count_problems(counts)
+    cut = sorted(counts.spans + ([date_span] if date_span else []))
+    return LogFields(
+        start_date=start,
+        end_date=end,
+        participants=counts.participants,
+        women=counts.women,
+        men=counts.men,
+        modality=_read_modality(body, counts),
+        kind=_read_kind(body),
+        title=_read_title(body, cut),
+        languages=_read_languages(body),
+        problems=problems,
+    )

@@ -1,0 +1,73 @@
+"""The one inbound and the one outbound message type that every channel speaks.
+
+Adapters (terminal, Slack, Teams) turn their platform's message into an
+`Incoming`, call `handlers.dispatch.dispatch`, and render the `Reply` they get
+back in their own way. Nothing here knows of any platform.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import Enum
+
+
+@dataclass(frozen=True)
+class Incoming:
+    text: str
+    user_id: str
+    conversation_id: str
+    channel: str  # "console", "slack", "teams"
+    user_name: str | None = None
+    # A platform's own id for this message (Slack team+channel+ts, a Teams
+    # activity id). When set, a second delivery of the same message is
+    # recognised in the database and does nothing.
+    event_key: str | None = None
+
+
+class ReplyKind(str, Enum):
+    INFO = "info"  # an answer: status, list, show, plan
+    DONE = "done"  # something was stored or changed
+    HELP = "help"  # usage and guidance, shown to the asker only where the channel can
+    ERROR = "error"  # input that could not be used; nothing was changed
+
+
+@dataclass(frozen=True)
+class Field:
+    label: str
+    value: str
+
+
+@dataclass(frozen=True)
+class Table:
+    columns: list[str]
+    rows: list[list[str]]
+
+
+@dataclass(frozen=True)
+class Action:
+    """A button. Pressing it sends `command` as if the user had typed it."""
+
+    label: str
+    command: str
+    style: str | None = None  # "primary" or "danger"
+
+
+@dataclass
+class Reply:
+    title: str | None = None
+    lines: list[str] = field(default_factory=list)
+    fields: list[Field] = field(default_factory=list)
+    table: Table | None = None
+    actions: list[Action] = field(default_factory=list)
+    context: list[str] = field(default_factory=list)  # small print under the reply
+    kind: ReplyKind = ReplyKind.INFO
+    # Ask the channel to open its structured form ("log_activity") where it has one.
+    form: str | None = None
+    # The id of the activity the reply is about, so channels can offer Edit/Undo.
+    activity_id: int | None = None
+    # A repeated delivery of a message already handled: channels send nothing.
+    duplicate: bool = False
+
+    @property
+    def is_private(self) -> bool:
+        """Help and errors concern the asker only."""
+        return self.kind in (ReplyKind.HELP, ReplyKind.ERROR)

@@ -1,0 +1,353 @@
+"""Text → a typed command, or a usage error that shows the right form.
+
+Parsing needs no database: it only decides what the user asked for. Resolving
+names (countries, plan items) and running the command happen afterwards.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from rapidfuzz import fuzz, process
+
+MAX_MESSAGE_CHARS = 4000
+
+
+@dataclass(frozen=True)
+class Log:
+    text: str  # the free text after "log"; empty asks for the form
+
+
+@dataclass(frozen=True)
+class AttendeeInput:
+    name: str | None
+    organisation: str | None
+    country: str | None  # as typed; resolved when run
+    sex: str | None
+    role: str | None
+
+
+@dataclass(frozen=True)
+class AttendeesAdd:
+    activity_id: int
+    people: tuple[AttendeeInput, ...]
+
+
+@dataclass(frozen=True)
+class AttendeesCount:
+    activity_id: int
+    groups: tuple[tuple[int, str], ...]  # (count, country as typed)
+
+
+@dataclass(frozen=True)
+class AttendeesList:
+    activity_id: int
+
+
+@dataclass(frozen=True)
+class Status:
+    target: str
+
+
+@dataclass(frozen=True)
+class ListActivities:
+    filter: str  # "", "mine", a country, a convention, a year or a date range
+
+
+@dataclass(frozen=True)
+class Show:
+    activity_id: int
+
+
+@dataclass(frozen=True)
+class Edit:
+    activity_id: int
+    changes: tuple[tuple[str, str], ...]
+
+
+@dataclass(frozen=True)
+class Delete:
+    activity_id: int
+
+
+@dataclass(frozen=True)
+class Undo:
+    activity_id: int | None = None  # the user's last change to this activity; else their last change
+
+
+@dataclass(frozen=True)
+class Link:
+    activity_id: int
+    codes: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Unlink:
+    activity_id: int
+    codes: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class PlanBrowse:
+    code: str
+
+
+@dataclass(frozen=True)
+class Help:
+    topic: str = ""
+
+
+@dataclass(frozen=True)
+class Digest:
+    args: str
+
+
+@dataclass(frozen=True)
+class UsageError:
+    """The message could not be read as a command; `example` shows the right form."""
+
+    message: str
+    example: str = ""
+    topic: str = ""  # the command whose help applies
+    quote: str = ""  # the user's text, quoted back so it can be resent corrected
+
+
+Command = (
+    Log | AttendeesAdd | AttendeesCount | AttendeesList | Status | ListActivities | Show | Edit
+    | Delete | Undo | Link | Unlink | PlanBrowse | Help | Digest
+)
+
+VERBS = (
+    "log", "attendees", "status", "list", "show", "edit", "delete", "undo",
+    "link", "unlink", "plan", "help", "digest",
+)
+SYNONYMS = {
+    "record": "log",
+    "attendee": "attendees", "participants": "attendees",
+    "progress": "status", "stats": "status", "where": "status", "how": "status", "hows": "status",
+    "ls": "list", "recent": "list",
+    "view": "show", "details": "show",
+    "change": "edit", "update": "edit", "set": "edit",
+    "remove": "delete", "del": "delete", "rm": "delete",
+    "browse": "plan", "?": "help", "commands": "help",
+    "digests": "digest",
+}
+FILLER = {
+    "please", "pls", "plz", "hey", "hi", "hello", "ok", "okay", "can", "could", "would", "you",
+    "me", "i", "we", "want", "to", "the", "a", "an", "show_me", "tapbot", "bot", "kindly", "what's",
+    "whats", "what", "is", "are", "of", "on", "for", "give", "tell", "about",
+}
+STATUS_CUES = re.compile(r"\?\s*$|\b(status|progress|where do we stand|how many|so far)\b", re.I)
+QUESTION_CUES = re.compile(r"\?|\b(how|hows|how's|where|standing|stand|doing|looking|any news)\b", re.I)
+# Evidence that a verb-less message reports an activity: a kind of event, a count or a date.
+ACTIVITY_CUES = re.compile(
+    r"\b(workshops?|wkshps?|trainings?|trained|webinars?|courses?|e-course|meetings?|mtg|pilots?|missions?|"
+    r"consultations?|sessions?|side event|calls?|briefings?|launch(ed)?|coaching|seminars?|held|ran|organi[sz]ed|"
+    r"participants?|ppl|attendees|delegates)\b|\d", re.I)
+QUESTION_WORDS = {"how", "hows", "where"}
+MENTION = re.compile(r"^\s*(<@[\w|.-]+>|@\w+|/tap\b)\s*", re.I)
+ID_FILLER = {"me", "activity", "entry", "number", "no", "no.", "please", "pls"}
+ID = re.compile(r"#?(\d{1,9})$")
+CODE = re.compile(r"^[A-Za-z]{2}\d{1,2}(\.[IiOo]\d{1,2})?$")
+
+
+def parse_command(text: str) -> Command | UsageError:
+    text = MENTION.sub("", text or "").strip()
+    if not text:
+        return UsageError("The message was empty.", "help", "help")
+    if len(text) > MAX_MESSAGE_CHARS:
+        return UsageError(
+            f"That message is {len(text):,} characters long; I read up to {MAX_MESSAGE_CHARS:,}.",
+            "log Regional workshop on e-waste ESM, Accra, Ghana, 12-14 March 2024, 35 participants (14 women)",
+            "log",
+        )
+    verb, rest = _split_verb(text)
+    if verb == "status" and text.split()[0].lower().strip(",:;!") in QUESTION_WORDS:
+        return Status(text)  # "how is Basel outcome 1 doing?": the whole question names the target
+    if verb is None:
+        return _without_verb(text)
+    return _PARSERS[verb](rest, text)
+
+
+def _without_verb(text: str) -> Command | UsageError:
+    """A message with no command word: a question is a status request, a report of an activity a log."""
+    if CODE.match(text.strip()) or STATUS_CUES.search(text):
+        return Status(text)
+    if ACTIVITY_CUES.search(text) and len(text.split()) >= 3:
+        return Log(text)
+    if QUESTION_CUES.search(text) or len(text.split()) <= 4:
+        return Status(text)  # "Ghana", "how is SC2 doing": the status reply says when it can't tell
+    return UsageError(
+        f"I don't know the command “{text.split()[0][:30]}”.",
+        "log Regional workshop on e-waste ESM, Accra, Ghana, 12-14 March 2024, 35 participants\nstatus SC2\nhelp",
+    )
+
+
+def _split_verb(text: str) -> tuple[str | None, str]:
+    # Words up to the verb are filler ("please", "what's the"); the rest keeps its line breaks.
+    for match in re.finditer(r"\S+", text):
+        if match.start() > 0 and len(text[:match.start()].split()) >= 4:
+            break
+        key = match.group().lower().strip(",:;!")
+        verb = _verb_of(key)
+        if verb:
+            return verb, text[match.end():].strip()
+        if key not in FILLER:
+            break
+    return None, text
+
+
+def _verb_of(word: str) -> str | None:
+    if word in VERBS:
+        return word
+    if word in SYNONYMS:
+        return SYNONYMS[word]
+    if len(word) >= 4:  # small typos: "stauts", "attendes", "dlete"
+        hit = process.extractOne(word, VERBS, scorer=fuzz.ratio, score_cutoff=80)
+        if hit:
+            return hit[0]
+    return None
+
+
+def _activity_id(word: str) -> int | None:
+    match = ID.match(word.strip())
+    return int(match.group(1)) if match else None
+
+
+def _needs_id(verb: str, example: str) -> UsageError:
+    return UsageError(f"`{verb}` needs the number of an activity.", example, verb)
+
+
+def _parse_log(rest: str, _text: str) -> Command | UsageError:
+    return Log(rest.strip())
+
+
+def _parse_status(rest: str, text: str) -> Command | UsageError:
+    target = re.sub(r"^(of|on|for|about)\s+", "", rest.strip(), flags=re.I).strip(" ?")
+    if not target:
+        return UsageError("Status of what?", "status SC2   ·   status Basel   ·   status Ghana   ·   status SC2.I5", "status")
+    return Status(target)
+
+
+def _parse_list(rest: str, _text: str) -> Command | UsageError:
+    return ListActivities(rest.strip())
+
+
+def _single_id(verb: str, example: str, make):
+    def parse(rest: str, _text: str) -> Command | UsageError:
+        words = [w for w in rest.split() if w.lower() not in ID_FILLER]
+        activity_id = _activity_id(words[0]) if words else None
+        if activity_id is None or len(words) > 1:
+            return _needs_id(verb, example)
+        return make(activity_id)
+    return parse
+
+
+def _parse_edit(rest: str, _text: str) -> Command | UsageError:
+    example = "edit 12 participants=40 women=18   ·   edit 12 title=Regional workshop on PCB"
+    words = rest.split(maxsplit=1)
+    activity_id = _activity_id(words[0]) if words else None
+    if activity_id is None:
+        return _needs_id("edit", example)
+    body = words[1] if len(words) > 1 else ""
+    # field=value pairs; a value runs until the next "field=".
+    pairs = re.findall(r"([A-Za-z_ ]+?)\s*[=:]\s*(.*?)(?=\s+[A-Za-z_]+\s*[=:]|$)", body.strip())
+    if not pairs:
+        return Edit(activity_id, ())  # shows the activity's fields and how to change them
+    return Edit(activity_id, tuple((name.strip().lower().replace(" ", "_"), value.strip()) for name, value in pairs))
+
+
+def _parse_links(verb: str, make):
+    example = f"{verb} 12 BC1.I4"
+
+    def parse(rest: str, _text: str) -> Command | UsageError:
+        words = rest.replace(",", " ").split()
+        activity_id = _activity_id(words[0]) if words else None
+        if activity_id is None:
+            return _needs_id(verb, example)
+        codes = tuple(w.upper() for w in words[1:])
+        if not codes or not all(CODE.match(c) for c in codes):
+            return UsageError(f"`{verb}` needs indicator codes such as BC1.I4.", example, verb)
+        return make(activity_id, codes)
+    return parse
+
+
+def _parse_plan(rest: str, _text: str) -> Command | UsageError:
+    return PlanBrowse(rest.strip())
+
+
+def _parse_help(rest: str, _text: str) -> Command | UsageError:
+    topic = rest.strip().lower()
+    return Help(_verb_of(topic) or topic if topic else "")
+
+
+def _parse_digest(rest: str, _text: str) -> Command | UsageError:
+    return Digest(rest.strip())
+
+
+ATTENDEE_EXAMPLE = (
+    "attendees 12 add Amina Diallo; Ministry of Environment; Senegal; F; customs officer\n"
+    "attendees 12 12 from Ghana, 3 from Togo"
+)
+COUNT_GROUP = re.compile(r"^\s*(\d+)\s+(?:from|of|in)\s+(.+?)\s*$", re.I)
+SEXES = {"f": "female", "female": "female", "w": "female", "woman": "female", "women": "female",
+         "m": "male", "male": "male", "man": "male", "men": "male"}
+
+
+def _parse_attendees(rest: str, _text: str) -> Command | UsageError:
+    words = rest.split(maxsplit=1)
+    activity_id = _activity_id(words[0]) if words else None
+    if activity_id is None:
+        return _needs_id("attendees", ATTENDEE_EXAMPLE)
+    body = words[1].strip() if len(words) > 1 else ""
+    if not body or body.lower() in ("list", "show"):
+        return AttendeesList(activity_id)
+    if re.match(r"add\b", body, re.I):
+        return _parse_people(activity_id, body[3:])
+    groups = []
+    for part in re.split(r"[,;\n]|\band\b", body):
+        if not part.strip():
+            continue
+        match = COUNT_GROUP.match(part)
+        if not match:
+            return UsageError(f"I could not read “{part.strip()[:60]}” as a count such as “12 from Ghana”.",
+                              ATTENDEE_EXAMPLE, "attendees")
+        groups.append((int(match.group(1)), match.group(2)))
+    return AttendeesCount(activity_id, tuple(groups))
+
+
+def _parse_people(activity_id: int, body: str) -> Command | UsageError:
+    people = []
+    for line in re.split(r"\n| \| ", body):
+        if not line.strip():
+            continue
+        parts = [p.strip() or None for p in line.split(";")]
+        if len(parts) > 5:
+            return UsageError(f"An attendee has at most five parts; I got {len(parts)} in “{line.strip()[:80]}”.",
+                              ATTENDEE_EXAMPLE, "attendees")
+        parts += [None] * (5 - len(parts))
+        name, organisation, country, sex, role = parts
+        if sex is not None and sex.lower() not in SEXES:
+            return UsageError(f"“{sex}” is not a sex I know: write F or M, or leave it empty.",
+                              ATTENDEE_EXAMPLE, "attendees")
+        people.append(AttendeeInput(name, organisation, country, SEXES[sex.lower()] if sex else None, role))
+    if not people:
+        return UsageError("Add at least one attendee after `add`.", ATTENDEE_EXAMPLE, "attendees")
+    return AttendeesAdd(activity_id, tuple(people))
+
+
+_PARSERS = {
+    "log": _parse_log,
+    "attendees": _parse_attendees,
+    "status": _parse_status,
+    "list": _parse_list,
+    "show": _single_id("show", "show 12", Show),
+    "edit": _parse_edit,
+    "delete": _single_id("delete", "delete 12", Delete),
+    "undo": lambda rest, text: Undo(_activity_id(rest) if rest.strip() else None),
+    "link": _parse_links("link", Link),
+    "unlink": _parse_links("unlink", Unlink),
+    "plan": _parse_plan,
+    "help": _parse_help,
+    "digest": _parse_digest,
+}

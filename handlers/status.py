@@ -1,0 +1,211 @@
+"""`status <target>`: where a convention, outcome, indicator or country stands.
+
+Each indicator's number is computed by its own measure (distinct Parties,
+participants, pilot projects…), as the plan words it, never by one generic count.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from sqlalchemy.orm import Session
+
+from handlers.matcher import resolve_status_target
+from handlers.messages import Field, Reply, ReplyKind, Table
+from plan_data.countries import Country, find_countries, get_country, resolve_country
+from plan_data.loader import Plan
+from storage import status as figures_db
+from storage.activities import recent_activities
+from storage.status import Figures
+
+STATUS_EXAMPLE = "status SC2   ·   status Basel   ·   status SC2.I5   ·   status Ghana   ·   status customs trainings"
+NOISE = re.compile(r"\b(status|progress|of|on|for|the|how|hows|how's|is|are|doing|looking|so far|stand|where|we|do)\b|[?!.]", re.I)
+
+
+@dataclass(frozen=True)
+class Target:
+    kind: str  # convention, outcome, indicator, country
+    code: str  # a plan code, or a country's alpha-2 code
+
+
+def resolve_target(text: str, plan: Plan) -> Target | None:
+    """What a status question is about: a plan item, a country, or free text matched to the plan."""
+    code = plan.resolve(text) or plan.resolve(NOISE.sub(" ", text).strip())
+    if code:
+        return Target(_kind_of(code, plan), code)
+    country = _country_named(text)
+    if country:
+        return Target("country", country.code)
+    code = resolve_status_target(text, plan)
+    return Target(_kind_of(code, plan), code) if code else None
+
+
+def _country_named(text: str) -> Country | None:
+    cleaned = NOISE.sub(" ", text).strip(" ,")
+    country = resolve_country(cleaned) if len(cleaned) > 2 or cleaned.isupper() else None
+    if country:
+        return country
+    found = find_countries(text)
+    # "Ghana" or "how is Ghana doing": a country and nothing else of substance.
+    if len(found) == 1 and len(cleaned.split()) <= 3:
+        return found[0]
+    return None
+
+
+def _kind_of(code: str, plan: Plan) -> str:
+    if code in plan.conventions:
+        return "convention"
+    if code in plan.outcomes:
+        return "outcome"
+    return "indicator"
+
+
+def indicator_value(measure: str, figures: Figures) -> int:
+    return {
+        "parties": len(figures.countries),
+        "activities": figures.activities,
+        "case_studies": figures.activities,
+        "pilot_projects": figures.pilot_projects,
+        "trainings": figures.trainings,
+        "participants": figures.participants,
+        "languages": figures.languages,
+        "regional_centres": figures.organisers,
+    }[measure]
+
+
+def status_data(session: Session, plan: Plan, target: Target) -> dict:
+    """The figures behind a status reply, in the stable shape of `tapbot status --json`."""
+    if target.kind == "country":
+        return _country_data(session, plan, target.code)
+    codes = [target.code] if target.kind == "indicator" else [i.code for i in plan.indicators_of(target.code)]
+    rows = figures_db.by_indicator(session, plan.id, codes)
+    indicators = []
+    for code in codes:
+        indicator, figures = plan.indicators[code], rows[code]
+        indicators.append({
+            "code": code, "measure": indicator.measure, "unit": indicator.unit,
+            "value": indicator_value(indicator.measure, figures),
+            "activities": figures.activities, "participants": figures.participants, "women": figures.women,
+            "countries": figures.countries,
+            "last_date": figures.last_date.isoformat() if figures.last_date else None,
+        })
+    return {"target": target.code, "kind": target.kind, "plan": plan.id, "indicators": indicators}
+
+
+def _country_data(session: Session, plan: Plan, code: str) -> dict:
+    country = get_country(code)
+    total = figures_db.totals(session, plan.id, country=code)
+    per_outcome = figures_db.country_by_outcome(session, plan.id, code)
+    conventions = []
+    for convention in plan.conventions.values():
+        outcomes = [o.code for o in plan.outcomes.values() if o.convention == convention.code]
+        figures = figures_db.totals(session, plan.id, outcome_codes=outcomes, country=code)
+        conventions.append({
+            "code": convention.code, "activities": figures.activities, "participants": figures.participants,
+            "women": figures.women,
+            "outcomes": [{"code": o, "activities": per_outcome[o].activities} for o in outcomes if o in per_outcome],
+        })
+    return {
+        "target": code, "kind": "country", "plan": plan.id, "name": country.name, "region": country.region,
+        "activities": total.activities, "participants": total.participants, "women": total.women,
+        "unlinked_activities": figures_db.unlinked_count(session, plan.id, country=code),
+        "conventions": conventions,
+    }
+
+
+def run_status(session: Session, plan: Plan, text: str) -> Reply:
+    target = resolve_target(text, plan)
+    if target is None:
+        return Reply(
+            title="I could not tell what to report on",
+            lines=[f"“{text[:120]}” is not a plan code, a convention, a country or close to any indicator."],
+            fields=[Field("Try", STATUS_EXAMPLE)], kind=ReplyKind.ERROR,
+        )
+    if target.kind == "country":
+        return _country_reply(session, plan, target.code)
+    if target.kind == "convention":
+        return _convention_reply(session, plan, target.code)
+    return _indicators_reply(session, plan, target)
+
+
+def percent(part: int, whole: int) -> str:
+    return f"{round(100 * part / whole)}%" if whole else "–"
+
+
+def women_share(figures: Figures) -> str:
+    share = figures.women_share
+    return "–" if share is None else f"{round(100 * share)}%"
+
+
+def _totals_fields(figures: Figures) -> list[Field]:
+    return [
+        Field("Activities", str(figures.activities)),
+        Field("Participants", f"{figures.participants:,}"),
+        Field("Women", f"{figures.women:,} ({women_share(figures)})" if figures.women else "–"),
+        Field("Countries reached", str(len(figures.countries))),
+        Field("Last activity", figures.last_date.isoformat() if figures.last_date else "none yet"),
+    ]
+
+
+FOOTNOTE = ("Counts activities held (not planned or cancelled). % women is over the activities that "
+            "reported women. Each indicator is counted by its own measure.")
+
+
+def _indicators_reply(session: Session, plan: Plan, target: Target) -> Reply:
+    codes = [target.code] if target.kind == "indicator" else [i.code for i in plan.indicators_of(target.code)]
+    per_indicator = figures_db.by_indicator(session, plan.id, codes)
+    rows = []
+    for code in codes:
+        indicator, figures = plan.indicators[code], per_indicator[code]
+        rows.append([code, f"{indicator_value(indicator.measure, figures):,} {indicator.unit}",
+                     str(figures.activities), f"{figures.participants:,}", women_share(figures),
+                     str(len(figures.countries))])
+    table = Table(["Indicator", "Value", "Activities", "Participants", "Women", "Countries"], rows)
+    if target.kind == "outcome":
+        outcome = plan.outcomes[target.code]
+        figures = figures_db.by_outcome(session, plan.id, [target.code])[target.code]
+        return Reply(title=f"{target.code} · {outcome.statement}", fields=_totals_fields(figures),
+                     table=table, context=[FOOTNOTE])
+    indicator = plan.indicators[target.code]
+    figures = per_indicator[target.code]
+    recent = recent_activities(session, plan_id=plan.id, limit=5, indicator_code=target.code)
+    lines = [indicator.text, ""] + (
+        [f"#{a.id} {a.start_date or 'no date'} · {a.title}" for a in recent] or ["No activity linked yet."])
+    fields = [Field("Value", f"{indicator_value(indicator.measure, figures):,} {indicator.unit}")] + _totals_fields(figures)
+    if figures.countries:
+        fields.append(Field("Countries", ", ".join(get_country(c).name for c in figures.countries if get_country(c))))
+    return Reply(title=f"{target.code} · status", lines=lines, fields=fields, context=[FOOTNOTE])
+
+
+def _convention_reply(session: Session, plan: Plan, code: str) -> Reply:
+    convention = plan.conventions[code]
+    outcomes = [o for o in plan.outcomes.values() if o.convention == code]
+    per_outcome = figures_db.by_outcome(session, plan.id, [o.code for o in outcomes])
+    total = figures_db.totals(session, plan.id, outcome_codes=[o.code for o in outcomes])
+    rows = [[o.code, _shorten(o.statement, 60), str(per_outcome[o.code].activities),
+             f"{per_outcome[o.code].participants:,}", women_share(per_outcome[o.code]),
+             str(len(per_outcome[o.code].countries))] for o in outcomes]
+    return Reply(
+        title=f"{code} · {convention.name}", fields=_totals_fields(total),
+        table=Table(["Outcome", "", "Activities", "Participants", "Women", "Countries"], rows),
+        context=[FOOTNOTE, f"Details: status {outcomes[0].code}"],
+    )
+
+
+def _country_reply(session: Session, plan: Plan, code: str) -> Reply:
+    data = _country_data(session, plan, code)
+    rows = [[c["code"], plan.conventions[c["code"]].name, str(c["activities"]), f"{c['participants']:,}",
+             ", ".join(o["code"] for o in c["outcomes"]) or "–"] for c in data["conventions"]]
+    fields = [Field("Activities", str(data["activities"])), Field("Participants", f"{data['participants']:,}"),
+              Field("Region", data["region"])]
+    context = []
+    if data["unlinked_activities"]:
+        context.append(f"{data['unlinked_activities']} of its activities are not linked to any indicator yet.")
+    recent = recent_activities(session, country=code, limit=5)
+    lines = [f"#{a.id} {a.start_date or 'no date'} · {a.title}" for a in recent] or ["No activity yet."]
+    return Reply(title=f"{data['name']} · what it took part in", lines=lines, fields=fields,
+                 table=Table(["Convention", "", "Activities", "Participants", "Outcomes"], rows), context=context)
+
+
+def _shorten(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"

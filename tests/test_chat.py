@@ -1,0 +1,229 @@
+"""A trainer's session, end to end through dispatch, on SQLite and PostgreSQL."""
+from __future__ import annotations
+
+import json
+import re
+
+from handlers.messages import ReplyKind
+from handlers.status import Target, status_data
+from storage.models import Activity, Attendee, AuditEntry
+
+WORKSHOPS = [
+    "log Regional workshop on PCB ESM, Accra, Ghana, 12-14 March 2024, in person, "
+    "35 participants (14 women) from Ghana, Togo and Benin SC2.I3",
+    "log GMP training on POPs sampling and analysis, Nairobi, Kenya, 2-4 April 2024, 12 experts (5 women) SC2.I5",
+    "log National workshop on legal frameworks for hazardous waste control, Accra, Ghana, 5 Oct 2023, "
+    "20 participants (9 women) BC1.I2",
+]
+
+
+def log_three(chat):
+    replies = [chat(message) for message in WORKSHOPS]
+    assert [r.kind for r in replies] == [ReplyKind.DONE] * 3, [r.text for r in replies]
+    assert [r.activity_id for r in replies] == [1, 2, 3]
+    return replies
+
+
+def figures(ctx, kind, code):
+    with ctx.sessions() as session:
+        data = status_data(session, ctx.plan, Target(kind, code))
+    return {row["code"]: row for row in data.get("indicators", [])} or data
+
+
+def test_log_replies_with_what_it_understood(chat):
+    reply = chat(WORKSHOPS[0])
+    assert reply.title.startswith("Logged #1 · Regional workshop on PCB ESM")
+    text = reply.text
+    assert "12 Mar 2024 – 14 Mar 2024" in text
+    assert "Ghana, Togo, Benin" in text
+    assert "35 (14 women, 40%)" in text
+    assert "SC2.I3" in text
+    assert any(a.command == "undo 1" for a in reply.actions)
+
+
+def test_three_workshops_and_attendees_give_the_right_figures(chat, ctx):
+    log_three(chat)
+    reply = chat("attendees 1 add Kofi Mensah; EPA Ghana; Ghana; M; customs officer\n"
+                 "Ama Owusu; EPA Ghana; Ghana; F; NIP focal point")
+    assert reply.kind is ReplyKind.DONE and "Added 2 attendees to #1" in reply.title
+    reply = chat("attendees 3 4 from Nigeria, 2 from Togo")
+    assert reply.kind is ReplyKind.DONE and "Added 6 attendees to #3" in reply.title
+
+    sc2 = figures(ctx, "outcome", "SC2")
+    assert sc2["SC2.I3"]["value"] == 3 and sc2["SC2.I3"]["countries"] == ["BJ", "GH", "TG"]
+    assert sc2["SC2.I3"]["participants"] == 35 and sc2["SC2.I3"]["women"] == 14
+    assert sc2["SC2.I5"]["value"] == 12  # experts trained: a sum of participants, not a count of Parties
+    assert sc2["SC2.I5"]["countries"] == ["KE"]
+    assert sc2["SC2.I1"]["value"] == 0 and sc2["SC2.I1"]["activities"] == 0
+
+    bc1 = figures(ctx, "outcome", "BC1")
+    assert bc1["BC1.I2"]["value"] == 3  # Ghana, plus Nigeria and Togo through the attendees
+    assert bc1["BC1.I2"]["countries"] == ["GH", "NG", "TG"]
+
+    ghana = figures(ctx, "country", "GH")
+    assert ghana["activities"] == 2 and ghana["participants"] == 55
+    by_convention = {c["code"]: c for c in ghana["conventions"]}
+    assert by_convention["SC"]["activities"] == 1 and by_convention["BC"]["activities"] == 1
+    assert by_convention["RC"]["activities"] == 0
+
+    text = chat("status SC2").text
+    assert "SC2 · Strengthened capacities of Parties" in text
+    assert re.search(r"SC2.I3\s+3 Parties\s+1\s+35\s+40%\s+3", text)
+    assert re.search(r"SC2.I5\s+12 experts trained", text)
+    assert "40%" in text  # 14 of 35 women
+    text = chat("status of Basel outcome 1").text
+    assert text.startswith("BC1 · Increased capacities of Parties to implement control procedures")
+    assert re.search(r"BC1.I2\s+3 Parties", text)
+    text = chat("status Ghana").text
+    assert text.startswith("Ghana")
+    assert "Activities: 2" in text and "Participants: 55" in text
+
+
+def test_convention_status_counts_each_activity_once(chat, ctx):
+    log_three(chat)
+    chat("link 1 SC2.I1")  # one activity, two indicators of SC2
+    text = chat("status Stockholm").text
+    assert "Activities: 2" in text  # not 3
+    assert "SC2" in text and "SC1" in text
+
+
+def test_incomplete_log_is_stored_and_says_what_is_missing(chat, ctx):
+    reply = chat("log meeting with the customs people about illegal traffic")
+    assert reply.kind is ReplyKind.DONE
+    assert "Still missing" in reply.text
+    assert "the date" in reply.text and "the country" in reply.text
+    with ctx.sessions() as session:
+        assert session.query(Activity).count() == 1
+
+
+def test_unclear_match_offers_the_top_three_to_pick(chat, ctx):
+    reply = chat("log meeting with partners, 3 May 2024, Kenya")
+    links = [a for a in reply.actions if a.command.startswith("link 1 ")]
+    if links:  # the matcher was not sure: the user picks
+        assert len(links) == 3
+        picked = chat(links[0].command)
+        assert picked.kind is ReplyKind.DONE
+        code = links[0].command.split()[-1]
+        with ctx.sessions() as session:
+            activity = session.get(Activity, 1)
+            assert [(l.indicator_code, l.method) for l in activity.links] == [(code, "confirmed")]
+
+
+def test_contradictions_are_refused_and_quoted_back(chat, ctx):
+    cases = {
+        "log workshop in Accra, Ghana, 14-12 March 2024, 20 participants": "before",
+        "log workshop in Accra, Ghana, 12 March 2024, 20 participants (25 women)": "women",
+        "log workshop in Accra, Ghana, 31 Feb 2024, 20 participants": "Feb",
+        "log workshop in Accra, country: Wakanda, 12 March 2024": "Wakanda",
+        "log workshop in Accra, Ghana, 12 March 2024, SC9.I1": "SC9.I1",
+    }
+    for message, clue in cases.items():
+        reply = chat(message)
+        assert reply.kind is ReplyKind.ERROR, message
+        assert clue in reply.text, reply.text
+        assert message[4:] in reply.text  # quoted back for resending
+    with ctx.sessions() as session:
+        assert session.query(Activity).count() == 0
+        assert session.query(AuditEntry).count() == 0
+
+
+def test_bad_input_gets_help_and_changes_nothing(chat, ctx):
+    log_three(chat)
+    bad = [
+        "", "   ", "frobnicate the widgets now please", "show", "show 999", "edit 1 participants=-4",
+        "edit 1 women=99", "edit 1 colour=blue", "edit 1 start_date=2024-02-30", "edit 1 end_date=2020-01-01",
+        "delete 999", "link 1 XX9.I9", "link 1", "unlink", "attendees 1 add A; B; Wakanda; F; x",
+        "attendees 1 add A; B; Ghana; Q; x", "attendees 1 -3 from Ghana", "attendees x", "status Wakandaland",
+        "plan ZZ9", "x" * 10_000, "log " + "noise " * 2000,
+    ]
+    with ctx.sessions() as session:
+        before = (session.query(Activity).count(), session.query(Attendee).count(),
+                  session.query(AuditEntry).count())
+    for message in bad:
+        reply = chat(message)
+        assert reply.kind in (ReplyKind.ERROR, ReplyKind.HELP), (message, reply.text)
+        assert "Traceback" not in reply.text and reply.text.strip()
+    with ctx.sessions() as session:
+        after = (session.query(Activity).count(), session.query(Attendee).count(),
+                 session.query(AuditEntry).count())
+    assert after == before
+    assert figures(ctx, "outcome", "BC1")["BC1.I2"]["participants"] == 20
+
+
+def test_edit_delete_and_undo(chat, ctx):
+    log_three(chat)
+    reply = chat("edit 3 participants=40 women=18")
+    assert reply.kind is ReplyKind.DONE and "participants, women" in reply.text
+    assert figures(ctx, "indicator", "BC1.I2")["BC1.I2"]["participants"] == 40
+    chat("undo")
+    assert figures(ctx, "indicator", "BC1.I2")["BC1.I2"]["participants"] == 20
+    assert chat("delete 3").kind is ReplyKind.DONE
+    assert figures(ctx, "indicator", "BC1.I2")["BC1.I2"]["activities"] == 0
+    assert chat("show 3").kind is ReplyKind.ERROR
+    assert chat("undo 3").kind is ReplyKind.DONE
+    assert figures(ctx, "indicator", "BC1.I2")["BC1.I2"]["activities"] == 1
+    with ctx.sessions() as session:
+        actions = [e.action for e in session.query(AuditEntry).order_by(AuditEntry.id)]
+    assert actions == ["create", "create", "create", "edit", "undo", "delete", "undo"]
+
+
+def test_only_the_author_or_an_admin_changes_an_activity(chat):
+    log_three(chat)
+    other = chat.as_user("bob")
+    for message in ("edit 1 participants=1", "delete 1", "link 1 BC1.I1", "attendees 1 2 from Ghana"):
+        reply = other(message)
+        assert reply.kind is ReplyKind.ERROR and "Only amina or an admin" in reply.text
+    assert other("show 1").kind is ReplyKind.INFO  # anyone reads
+    assert chat.as_user("admin")("edit 1 participants=36").kind is ReplyKind.DONE
+
+
+def test_link_unlink_and_confirm(chat, ctx):
+    log_three(chat)
+    assert chat("link 2 SC2.I1 CC1.I8").kind is ReplyKind.DONE
+    assert chat("link 2 SC2.I1").title.startswith("#2 is already linked")
+    assert chat("unlink 2 CC1.I8").kind is ReplyKind.DONE
+    with ctx.sessions() as session:
+        codes = [(l.indicator_code, l.method) for l in session.get(Activity, 2).links]
+    assert codes == [("SC2.I5", "explicit"), ("SC2.I1", "confirmed")]
+
+
+def test_list_show_plan_and_help(chat):
+    log_three(chat)
+    assert "#3" in chat("list").text and "#2" in chat("list").text
+    assert "#2" in chat("list Kenya").text and "#1" not in chat("list Kenya").text
+    assert "#3" in chat("list basel").text and "#2" not in chat("list basel").text
+    assert "#3" in chat("list 2023").text and "#1" not in chat("list 2023").text
+    assert "#1" in chat.as_user("amina")("list mine").text
+    assert "Nothing logged" in chat.as_user("bob")("list mine").text
+    shown = chat("show 1")
+    assert "Regional workshop on PCB ESM" in shown.text and "Logged by amina" in shown.text
+    assert "SC2.I5" in chat("plan SC2").text and "Number of regional experts" in chat("plan SC2").text
+    assert chat("help").kind is ReplyKind.HELP and "status" in chat("help").text
+    assert "attendees 12 add" in chat("help attendees").text
+
+
+def test_forgiving_wording(chat):
+    log_three(chat)
+    for message in ("stauts SC2", "STATUS sc2", "what's the status of SC2?", "please status SC2", "sc2"):
+        reply = chat(message)
+        assert reply.title.startswith("SC2 ·"), (message, reply.text)
+    assert chat("progress on stockholm outcome 2").title.startswith("SC2 ·")
+
+
+def test_redelivered_message_is_handled_once(ctx):
+    from handlers.dispatch import dispatch
+    from handlers.messages import Incoming
+
+    message = Incoming(text=WORKSHOPS[0], user_id="u1", conversation_id="c1", channel="slack",
+                       event_key="slack:T1:C1:1700000000.000100")
+    first, second = dispatch(message, ctx), dispatch(message, ctx)
+    assert first.kind is ReplyKind.DONE and second.duplicate
+    with ctx.sessions() as session:
+        assert session.query(Activity).count() == 1
+
+
+def test_status_json_shape(chat, ctx):
+    log_three(chat)
+    data = figures(ctx, "outcome", "SC2")
+    assert json.loads(json.dumps(data))  # serialisable
+    assert set(data["SC2.I3"]) >= {"code", "measure", "value", "activities", "participants", "women", "countries"}
