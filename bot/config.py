@@ -45,10 +45,6 @@ class Settings(BaseSettings):
     def admins(self) -> frozenset[str]:
         return frozenset(part.strip() for part in self.tapbot_admins.split(",") if part.strip())
 
-
-def load_settings() -> Settings:
-    return Settings()
-
     def check_for_serving(self) -> None:
         """Refuse to serve with an unsafe configuration, before any request arrives."""
         if self.slack_bot_token and not self.slack_signing_secret:
@@ -58,3 +54,8 @@ def load_settings() -> Settings:
             value = getattr(self, name)
             if value and value.strip().lower() in PLACEHOLDERS:
                 raise ConfigError(f"{name.upper()} is a placeholder ({value!r}); set the real value.")
+
+
+def load_settings() -> Settings:
+    return Settings()
+

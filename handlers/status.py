@@ -117,9 +117,10 @@ def run_status(session: Session, plan: Plan, text: str) -> Reply:
     target = resolve_target(text, plan)
     if target is None:
         return Reply(
-            title="I could not tell what to report on",
-            lines=[f"“{text[:120]}” is not a plan code, a convention, a country or close to any indicator."],
-            fields=[Field("Try", STATUS_EXAMPLE)], kind=ReplyKind.ERROR,
+            title=f"I didn't understand “{_shorten(text, 60)}”",
+            lines=["It is not a command, and not a plan code, a convention, a country or close to any indicator.",
+                   f"To ask where something stands: `{STATUS_EXAMPLE}`", "To see every command: `help`"],
+            kind=ReplyKind.ERROR,
         )
     if target.kind == "country":
         return _country_reply(session, plan, target.code)
