@@ -1,9 +1,9 @@
-"""Measure indicator matching and status-target resolution on the labelled dev set.
+"""Measure indicator matching on the labelled dev set (status questions: benchmarks/parsing.py).
 
 Run from the repository root: ``python benchmarks/matching.py [--eval-dir DIR]``.
 Compares a baseline (rapidfuzz token_set_ratio against the indicator text alone)
 with tapbot's matcher: top-1, top-3, MRR and per-message latency, then the
-misses, then the share of status questions resolved to their gold target.
+misses.
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ sys.path.insert(0, str(REPO))
 
 from rapidfuzz import fuzz  # noqa: E402
 
-from handlers.matcher import AUTO_LINK_CONFIDENCE, confidence, match_indicators, resolve_status_target  # noqa: E402
+from handlers.matcher import AUTO_LINK_CONFIDENCE, confidence, match_indicators  # noqa: E402
 from plan_data.loader import Plan, load_plan  # noqa: E402
 
 
@@ -111,17 +111,6 @@ def main(argv: list[str] | None = None) -> int:
     print(f"  highest confidence of a top-1 not in gold: {wrong if wrong is not None else '-'}; "
           f"not the primary gold: {not_primary if not_primary is not None else '-'}")
 
-    status_rows = read_jsonl(args.eval_dir / "status_dev.jsonl")
-    ok = 0
-    failed = []
-    for row in status_rows:
-        got = resolve_status_target(row["text"], plan)
-        ok += got == row["gold"]
-        if got != row["gold"]:
-            failed.append((row, got))
-    print(f"\nstatus_dev.jsonl: {ok}/{len(status_rows)} = {ok / len(status_rows):.3f} resolved to the gold target")
-    for row, got in failed:
-        print(f"  gold {row['gold']} got {got} | {row['text']}")
     return 0
 
 
