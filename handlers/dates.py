@@ -54,8 +54,10 @@ _MONTH_WORD = (r"jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july
 
 def _day(g: str, first: bool = True) -> str:
     # A first day is not part of a code or a decimal ("OEWG-12", "SDG 12.4.2", "art.12").
+    # Only 1-31 can be a day ("in May 35 attended" is a count); 31 April is a day
+    # that does not exist and gets a DateError.
     guard = r"(?<![\w.:/-])" if first else ""
-    return rf"{guard}(?P<{g}>\d{{1,2}})(?!\d)(?:st|nd|rd|th)?"
+    return rf"{guard}(?P<{g}>0?[1-9]|[12]\d|3[01])(?!\d)(?:st|nd|rd|th)?"
 
 
 def _month(g: str) -> str:
@@ -130,9 +132,7 @@ def _make_date(y: int, m: int, d: int, raw: str, span: tuple[int, int]) -> date:
     if not 1 <= m <= 12:
         raise DateError(f"“{raw}” is not a real date: there is no month {m}.", span)
     last = monthrange(y, m)[1]
-    if d < 1:
-        raise DateError(f"“{raw}” is not a real date: there is no day 0.", span)
-    if d > last:
+    if not 1 <= d <= last:
         raise DateError(f"“{raw}” is not a real date: {_MONTH_NAMES[m - 1]} {y} has {last} days.", span)
     return date(y, m, d)
 

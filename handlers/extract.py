@@ -53,18 +53,22 @@ _NUM = (r"(?:(?<![\w)\]])(?P<sign>[-−]))?(?<![\w.,])"
 _ROOM = r"in\s+(?:the\s+)?room|in[- ]person|on[- ]?site|face[- ]to[- ]face|f2f|physically"
 _REMOTE = r"online|on-line|virtual(?:ly)?|remotely|connected|(?:on|via)\s+(?:zoom|teams|webex)"
 _SPLIT_COUNT = re.compile(_NUM + rf"\s+(?:(?P<room>{_ROOM})|(?P<online>{_REMOTE}))\b", re.IGNORECASE)
-_WOMEN = re.compile(_NUM + r"\s*(?:women|woman|females?|ladies|girls)\b", re.IGNORECASE)
-_MEN = re.compile(_NUM + r"\s*(?:men|man|males?)\b", re.IGNORECASE)
+# "8 women-led NGOs" and "12 women's groups" are not head counts.
+_NOT_PEOPLE_AFTER = r"(?!-|['’]s\b)"
+_WOMEN = re.compile(_NUM + r"\s*(?:women|woman|females?|ladies|girls)\b" + _NOT_PEOPLE_AFTER, re.IGNORECASE)
+_MEN = re.compile(_NUM + r"\s*(?:men|man|males?)\b" + _NOT_PEOPLE_AFTER, re.IGNORECASE)
 _WOMEN_LABEL = re.compile(r"\b(?:women|females?)\s*[:=]\s*" + _NUM, re.IGNORECASE)
 _MEN_LABEL = re.compile(r"\b(?:men|males?)\s*[:=]\s*" + _NUM, re.IGNORECASE)
 # "(14F, 21M)": capitals only, and an M only next to an F/W, because "5 M" is
 # also five million.
 _WOMEN_LETTER = re.compile(_NUM + r"\s?[FW]\b")
 _MEN_LETTER = re.compile(_NUM + r"\s?M\b")
-_WOMEN_SHARE = re.compile(r"(?<![\w.])(?P<pct>\d{1,3}(?:\.\d+)?)\s*%\s*(?:were\s+)?(?:women|females?)\b",
-                          re.IGNORECASE)
-_TOTAL_LABEL = re.compile(r"\b(?:participants?|attendees|attendance|pax|ppl|people)\s*[:=]\s*" + _NUM,
-                          re.IGNORECASE)
+_WOMEN_SHARE = re.compile(r"(?<![\w.])(?P<pct>\d{1,3}(?:\.\d+)?)\s*%\s*"
+                          r"(?:of\s+(?:them|the\s+participants|participants|attendees)\s+)?(?:were\s+)?"
+                          r"(?:women|females?)\b", re.IGNORECASE)
+# "participants: 45", "pax 30 (12 F)"; not "participants 2 days" nor "attendance 80%".
+_TOTAL_LABEL = re.compile(r"\b(?:participants?|attendees|attendance|pax|ppl|people)(?:\s*[:=]\s*|\s+)"
+                          + _NUM + r"(?!\s*(?:[^\W\d]|%))", re.IGNORECASE)
 # A number and the few words after it; whether they name people is decided in
 # _people_noun, which can afford a fuzzy match for typos like "parcipants".
 _NUMBER_WORDS = re.compile(_NUM + r"\+?(?P<words>(?:\s+[^\W\d][\w&'/-]*){1,3})")
@@ -236,6 +240,8 @@ _MODALITY = re.compile(
     r"|(?:ms\s+|microsoft\s+)?teams\s+(?:call|meeting)|(?:via|on|over)\s+(?:ms\s+)?teams"
     r"|video[- ]?(?:call|conference)s?|videoconferenc\w*|remotely))\b",
     re.IGNORECASE)
+_ALONE_BEFORE = re.compile(r"(?:^|[,;:(\-–—])\s*$")
+_ALONE_AFTER = re.compile(r"\s*(?:$|[,;:).\-–—])")
 _BOTH = re.compile(r"\s*(?:and|&|\+|/|plus|as well as)\s*", re.IGNORECASE)
 
 
@@ -247,8 +253,11 @@ def _read_modality(text: str, c: _Counts) -> Modality | None:
     for a, b in pairwise(found):
         if a.lastgroup != b.lastgroup and _BOTH.fullmatch(text[a.end():b.start()]):
             return "hybrid"
-    if found:
-        return found[0].lastgroup  # type: ignore[return-value]
+    # ", in person," said on its own outweighs an adjective ("the online reporting system").
+    alone = [m for m in found
+             if _ALONE_BEFORE.search(text, max(0, m.start() - 8), m.start()) and _ALONE_AFTER.match(text, m.end())]
+    if alone or found:
+        return (alone or found)[0].lastgroup  # type: ignore[return-value]
     if c.room or c.online:
         return "in_person" if c.room else "online"
     return None  # a "workshop" may be either; do not guess
@@ -280,7 +289,7 @@ _NEGATION = re.compile(r"\b(?:no|not\s+an?|without)\s+$", re.IGNORECASE)
 
 def _kind_matches(text: str) -> list[re.Match[str]]:
     """Activity words, leaving out negated ones ("no meeting yet")."""
-    return [m for m in _KIND.finditer(text) if not _NEGATION.search(text, 0, m.start())]
+    return [m for m in _KIND.finditer(text) if not _NEGATION.search(text, max(0, m.start() - 12), m.start())]
 
 
 def _read_kind(text: str) -> Kind:
@@ -333,14 +342,17 @@ def _read_languages(text: str) -> list[str]:
 # --- title --------------------------------------------------------------------
 
 _CLAUSE_BREAK = re.compile(r"[()]|[,;:|\n]|\s[-–—]+\s|—")
-_LEADING_VERB = re.compile(
+# What the trainer did and where a cut left a preposition: "took part in the ...",
+# "(5 women among 20 delegates) at the steering mtg".
+_LEADING_FILLER = re.compile(
     r"^(?:(?:we|i)\s+)?(?:ran|held|organi[sz]ed|co-organi[sz]ed|delivered|conducted|hosted|facilitated"
-    r"|gave|took\s+part\s+in|participated\s+in|attended|joined)\s+(?:(?:the|a|an|our)\s+)?",
+    r"|gave|took\s+part\s+in|participated\s+in|attended|joined|at|in|on|during|with|w/|for)\s+"
+    r"(?:(?:the|a|an|our)\s+)?",
     re.IGNORECASE)
 _TRAILING_FILLER = re.compile(
     r"(?:[\s,.;:(\-–—]+|\s+(?:on|in|at|from|to|by|for|with|w/|and|&|of|the|a|an|incl\.?|including))+$",
     re.IGNORECASE)
-_EMPTY_PARENS = re.compile(r"\(\W*\)")
+_EMPTY_PARENS = re.compile(r"\([^\w()]*\)")
 _TOPIC = re.compile(r"^(?:on|about|regarding)\s", re.IGNORECASE)
 
 
@@ -360,7 +372,7 @@ def _clauses(text: str) -> list[str]:
 
 
 def _tidy(clause: str) -> str:
-    clause = _LEADING_VERB.sub("", clause.strip(" -–—.,;:"))
+    clause = _LEADING_FILLER.sub("", clause.strip(" -–—.,;:"))
     return _TRAILING_FILLER.sub("", clause)
 
 
@@ -368,17 +380,20 @@ def _read_title(text: str, cut: list[tuple[int, int]]) -> str:
     """The leading phrase that says what the activity was, without date and counts."""
     for a, b in cut:  # a cut date or count ends a clause
         text = text[:a] + "," + " " * (b - a - 1) + text[b:]
-    clauses = [c for c in _clauses(text) if _tidy(c)]
+    raw = [c for c in _clauses(text) if _tidy(c)]
+    clauses = [_tidy(c) for c in raw]
     if not clauses:
         return ""
-    # The first clause that names an activity or says something (three words or
-    # more); "Accra", "Ghana" or "in person" alone is not a title.
-    pick = next((i for i, c in enumerate(clauses) if _kind_matches(c) or len(c.split()) >= 3), 0)
-    title = _tidy(clauses[pick])
+    # The first clause that names the activity, else the first that says something
+    # (three words or more): "Accra", "Ghana" or "in person" alone is not a title.
+    pick = next((i for i, c in enumerate(clauses) if _kind_matches(c)), None)
+    if pick is None:
+        pick = next((i for i, c in enumerate(clauses) if len(c.split()) >= 3), 0)
+    title = clauses[pick]
     # "Training in Dar es Salaam, Tanzania, on plastic waste": keep the topic.
-    topic = next((c for c in clauses[pick + 1:pick + 3] if _TOPIC.match(c)), None)
+    topic = next((c for c in raw[pick + 1:pick + 3] if _TOPIC.match(c)), None)
     if topic and not re.search(r"\s(?:on|about)\s", title, re.IGNORECASE):
-        title = f"{title} {_tidy(topic)}"
+        title = f"{title} {_TRAILING_FILLER.sub('', topic)}"
     if len(title) > TITLE_MAX:
         title = title[:TITLE_MAX].rsplit(" ", 1)[0].rstrip(" ,;:-") + "…"
     return title[:1].upper() + title[1:]

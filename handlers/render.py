@@ -8,8 +8,8 @@ def render_text(reply: Reply) -> str:
     out: list[str] = []
     if reply.title:
         out.append(reply.title)
-    out += reply.lines
     out += [f"{f.label}: {f.value}" for f in reply.fields]
+    out += reply.lines
     if reply.table:
         out.append(_table(reply.table.columns, reply.table.rows))
     if reply.actions:

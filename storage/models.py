@@ -200,3 +200,77 @@ class ConversationRef(Base):
     reference: Mapped[dict] = mapped_column(JSON, default=dict)  # the platform's own reference, as JSON
     timezone: Mapped[str | None] = mapped_column(String(64))  # the conversation's zone where the platform says
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, onupdate=utcnow)
+
+
+# APScheduler's SQLAlchemyJobStore creates and owns this table itself (bot/scheduler.py);
+# migrations leave it alone.
+SCHEDULER_JOBS_TABLE = "apscheduler_jobs"
+
+
+def managed_by_migrations(obj, name, type_, reflected, compare_to) -> bool:
+    """Alembic's `include_object` hook: everything except the scheduler's own job table."""
+    return not (type_ == "table" and name == SCHEDULER_JOBS_TABLE)
+
+
+class DigestSubscription(Base):
+    """A conversation's standing order for a progress digest: how often, when, in which zone, on what."""
+
+    __tablename__ = "digest_subscriptions"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    channel: Mapped[str] = mapped_column(String(16))
+    conversation_id: Mapped[str] = mapped_column(String(400))
+    # A convention or outcome code the digest is limited to; "" for the whole plan (not NULL,
+    # so the unique key below holds: NULLs never collide).
+    scope: Mapped[str] = mapped_column(String(16), default="")
+    plan_id: Mapped[str] = mapped_column(String(40))
+    cadence: Mapped[str] = mapped_column(String(8))  # daily, weekly, monthly
+    weekday: Mapped[int | None] = mapped_column(Integer)  # 0 = Monday; weekly only
+    day_of_month: Mapped[int | None] = mapped_column(Integer)  # monthly only
+    hour: Mapped[int] = mapped_column(Integer)
+    minute: Mapped[int] = mapped_column(Integer)
+    timezone: Mapped[str] = mapped_column(String(64))  # an IANA zone
+    state: Mapped[str] = mapped_column(String(8), default="active")  # active, off, gone
+    # When this schedule took effect: periods that ended before it are never sent.
+    starts_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    created_by: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, onupdate=utcnow)
+
+    deliveries: Mapped[list[DigestDelivery]] = relationship(back_populates="subscription")
+
+    __table_args__ = (
+        UniqueConstraint("channel", "conversation_id", "scope", name="uq_digest_subscriptions_conversation"),
+        Index("ix_digest_subscriptions_state", "state"),
+    )
+
+
+class DigestDelivery(Base):
+    """The outbox: one row per (subscription, period), claimed before sending and marked after.
+
+    The unique key is what makes a digest go out once, whatever number of
+    scheduler processes run. Console deliveries stay here: the row is the message.
+    """
+
+    __tablename__ = "digest_deliveries"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    subscription_id: Mapped[int] = mapped_column(ForeignKey("digest_subscriptions.id", ondelete="CASCADE"))
+    period_start: Mapped[date] = mapped_column(Date)  # first day of the period, in the subscription's zone
+    period_end: Mapped[date] = mapped_column(Date)  # last day of the period, included
+    due_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))  # the scheduled instant
+    state: Mapped[str] = mapped_column(String(8))  # claimed, sent, failed, gone
+    claimed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    claimed_by: Mapped[str | None] = mapped_column(String(200))
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))  # None: no retry
+    last_error: Mapped[str | None] = mapped_column(Text)  # safe to show in chat
+    sent_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    text: Mapped[str | None] = mapped_column(Text)  # the digest as plain text, once sent
+
+    subscription: Mapped[DigestSubscription] = relationship(back_populates="deliveries")
+
+    __table_args__ = (
+        UniqueConstraint("subscription_id", "period_start", name="uq_digest_deliveries_period"),
+        Index("ix_digest_deliveries_state_next", "state", "next_attempt_at"),
+    )

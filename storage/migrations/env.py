@@ -1,7 +1,7 @@
 """Alembic environment: the connection comes from tapbot, never from an ini file."""
 from alembic import context
 
-from storage.models import Base
+from storage.models import Base, managed_by_migrations
 
 config = context.config
 connection = config.attributes.get("connection")
@@ -13,6 +13,7 @@ context.configure(
     target_metadata=Base.metadata,
     render_as_batch=connection.dialect.name == "sqlite",  # SQLite alters tables by copying them
     compare_type=True,
+    include_object=managed_by_migrations,  # APScheduler owns its job table
 )
 with context.begin_transaction():
     context.run_migrations()
