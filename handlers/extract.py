@@ -57,6 +57,13 @@ _SPLIT_COUNT = re.compile(_NUM + rf"\s+(?:(?P<room>{_ROOM})|(?P<online>{_REMOTE}
 _NOT_PEOPLE_AFTER = r"(?!-|['’]s\b)"
 _WOMEN = re.compile(_NUM + r"\s*(?:women|woman|females?|ladies|girls)\b" + _NOT_PEOPLE_AFTER, re.IGNORECASE)
 _MEN = re.compile(_NUM + r"\s*(?:men|man|males?)\b" + _NOT_PEOPLE_AFTER, re.IGNORECASE)
+# "14 of the 35 participants were women", "9 of them women": only the 14 is taken.
+_WOMEN_OF = re.compile(
+    _NUM + r"(?=\s+of\s+(?:them|whom|the\s+\d[\d,]*\s+[^\W\d]+)\s+(?:were\s+)?(?:women|females?)\b)", re.IGNORECASE)
+# "35 (14 women)": a bare number right before a women count is the total.
+_TOTAL_BEFORE_WOMEN = re.compile(
+    _NUM + r"(?=\s*\((?:incl\.?|including|of\s+whom|with)?\s*\d+\s*(?:women|woman|females?|(?-i:F|W))\b)",
+    re.IGNORECASE)
 _WOMEN_LABEL = re.compile(r"\b(?:women|females?)\s*[:=]\s*" + _NUM, re.IGNORECASE)
 _MEN_LABEL = re.compile(r"\b(?:men|males?)\s*[:=]\s*" + _NUM, re.IGNORECASE)
 # "(14F, 21M)": capitals only, and an M only next to an F/W, because "5 M" is
@@ -71,8 +78,8 @@ _TOTAL_LABEL = re.compile(r"\b(?:participants?|attendees|attendance|pax|ppl|peop
                           + _NUM + r"(?!\s*(?:[^\W\d]|%))", re.IGNORECASE)
 # A number and the few words after it; whether they name people is decided in
 # _people_noun, which can afford a fuzzy match for typos like "parcipants".
-_NUMBER_WORDS = re.compile(_NUM + r"\+?(?P<words>(?:\s+[^\W\d][\w&'/-]*){1,3})")
-_WORD = re.compile(r"[^\W\d][\w&'/-]*")
+_WORD = r"[^\W\d][\w&'-]*"
+_NUMBER_WORDS = re.compile(_NUM + rf"\+?(?P<words>(?:\s+{_WORD}){{1,3}})")
 _APPROX = re.compile(r"(?:~|≈|\b(?:about|around|approx(?:imately|\.)?|ca\.|roughly|some|nearly))\s*"
                      + _NUM + r"(?=\s*(?:[,;)]|\.(?!\d)|$))", re.IGNORECASE)
 _JOINER = re.compile(r"[\s\0]*(?:,|\+|&|\band\b|\bplus\b)?[\s\0]*", re.IGNORECASE)
@@ -92,10 +99,20 @@ _NOT_PEOPLE = frozenset((
     "session sessions year years month months week weeks time times").split())
 
 
+# A number after one of these words labels something ("session 2 online",
+# "Art. 12 experts", "GEF 5558 stakeholders") and is not a head count.
+_LABEL_BEFORE = re.compile(
+    r"\b(?:art|article|session|module|day|phase|part|week|cycle|round|no|number|decision|goal|target|sdg"
+    r"|cop|oewg|gef|project|series|vol|volume|chapter|section|annex|page|item|room|version)\.?\s*#?\s*$",
+    re.IGNORECASE)
+
+
 def _value(m: re.Match[str]) -> int | None:
-    """The signed number of a _NUM match, or None when it is part of a code ("OEWG-12")."""
+    """The signed number of a _NUM match, or None when it labels something ("OEWG-12", "Art. 12")."""
     start = m.start("n")
     if not m.group("sign") and start >= 2 and m.string[start - 1] in "-–" and m.string[start - 2].isalpha():
+        return None
+    if _LABEL_BEFORE.search(m.string, max(0, start - 12), start):
         return None
     n = int(m.group("n").replace(",", ""))
     return -n if m.group("sign") else n
@@ -118,7 +135,7 @@ def _take(pattern: re.Pattern[str], work: str, spans: list[tuple[int, int]]) -> 
 def _people_noun(words: str) -> tuple[str, int] | None:
     """("total" | "role", end offset in `words`) when the words after a number name people."""
     prev = ""
-    for w in _WORD.finditer(words):
+    for w in re.finditer(_WORD, words):
         low = w.group().lower()
         one = low[:-1] if low.endswith("s") else low
         if one in _TOTAL_NOUNS or (low.startswith("pa") and 8 <= len(low) <= 14
@@ -154,14 +171,16 @@ def _read_counts(text: str) -> _Counts:
     c.room = sum(_value(m) or 0 for m in split if m.group("room"))
     c.online = sum(_value(m) or 0 for m in split if m.group("online"))
 
+    before_women, work = _take(_TOTAL_BEFORE_WOMEN, work, c.spans)
     # Women and men first: "12 female participants" is 12 women, not 12 participants.
+    women_of, work = _take(_WOMEN_OF, work, c.spans)
     women, work = _take(_WOMEN, work, c.spans)
     men, work = _take(_MEN, work, c.spans)
     women_label, work = _take(_WOMEN_LABEL, work, c.spans)
     men_label, work = _take(_MEN_LABEL, work, c.spans)
     women_letter, work = _take(_WOMEN_LETTER, work, c.spans)
     men_letter, work = _take(_MEN_LETTER, work, c.spans) if women_letter else ([], work)
-    c.women = _first(women or women_label or women_letter)
+    c.women = _first(sorted(women_of + women, key=lambda m: m.start()) or women_label or women_letter)
     c.men = _first(men or men_label or men_letter)
     share = _WOMEN_SHARE.search(work)
     if share:
@@ -172,7 +191,7 @@ def _read_counts(text: str) -> _Counts:
     totals: list[tuple[int, int]] = []  # (position, value)
     roles: list[tuple[int, int, int]] = []  # (start, end, value)
     labels, work = _take(_TOTAL_LABEL, work, c.spans)
-    totals += [(m.start(), _value(m)) for m in labels]
+    totals += [(m.start(), _value(m)) for m in labels + before_women]
     for m in _NUMBER_WORDS.finditer(work):
         noun = _people_noun(m.group("words"))
         value = _value(m)
@@ -209,10 +228,10 @@ def _read_counts(text: str) -> _Counts:
 def _count_problems(c: _Counts) -> list[str]:
     """Contradictions in the counts, worded for the user; impossible values are cleared."""
     problems = []
-    for name, label in (("participants", "participants"), ("women", "women"), ("men", "men")):
+    for name in ("participants", "women", "men"):
         value = getattr(c, name)
         if value is not None and value < 0:
-            problems.append(f"The number of {label} can't be negative ({value}).")
+            problems.append(f"The number of {name} can't be negative ({value}).")
             setattr(c, name, None)
     if c.women_share is not None:
         if c.women_share > 100:
@@ -345,19 +364,20 @@ _CLAUSE_BREAK = re.compile(r"[()]|[,;:|\n]|\s[-–—]+\s|—")
 # What the trainer did and where a cut left a preposition: "took part in the ...",
 # "(5 women among 20 delegates) at the steering mtg".
 _LEADING_FILLER = re.compile(
-    r"^(?:(?:we|i)\s+)?(?:ran|held|organi[sz]ed|co-organi[sz]ed|delivered|conducted|hosted|facilitated"
-    r"|gave|took\s+part\s+in|participated\s+in|attended|joined|at|in|on|during|with|w/|for)\s+"
-    r"(?:(?:the|a|an|our)\s+)?",
+    r"^(?:(?:we|i|ran|held|organi[sz]ed|co-organi[sz]ed|delivered|conducted|hosted|facilitated|gave"
+    r"|took\s+part\s+in|participated\s+in|attended|joined|at|in|on|during|with|w/|for|the|a|an|our)\s+)+",
     re.IGNORECASE)
 _TRAILING_FILLER = re.compile(
-    r"(?:[\s,.;:(\-–—]+|\s+(?:on|in|at|from|to|by|for|with|w/|and|&|of|the|a|an|incl\.?|including))+$",
+    r"(?:[\s,.;:(\-–—]+|(?:^|\s+)(?:on|in|at|from|to|by|for|with|w/|and|&|of|the|a|an|incl\.?|including))+$",
     re.IGNORECASE)
+# Clock times are cut from titles like dates ("webinar 2 pm 12 March").
+_CLOCK = re.compile(r"\b\d{1,2}(?::\d\d)?\s*(?:am|pm)\b|\b\d{1,2}:\d\d\b(?:\s*(?-i:[A-Z]{3,4})\b)?", re.IGNORECASE)
 _EMPTY_PARENS = re.compile(r"\([^\w()]*\)")
 _TOPIC = re.compile(r"^(?:on|about|regarding)\s", re.IGNORECASE)
 
 
-def _clauses(text: str) -> list[str]:
-    """Split on commas, semicolons, colons and spaced dashes, but not inside parentheses."""
+def _clauses(text: str) -> list[tuple[int, str]]:
+    """(offset, clause): split on commas, semicolons, colons and spaced dashes, not inside parentheses."""
     out, depth, start = [], 0, 0
     for m in _CLAUSE_BREAK.finditer(text):
         if m.group() == "(":
@@ -365,30 +385,38 @@ def _clauses(text: str) -> list[str]:
         elif m.group() == ")":
             depth = max(0, depth - 1)
         elif depth == 0:
-            out.append(text[start:m.start()])
+            out.append((start, text[start:m.start()]))
             start = m.end()
-    out.append(text[start:])
-    return [" ".join(_EMPTY_PARENS.sub(" ", c).split()) for c in out]
+    out.append((start, text[start:]))
+    return [(at, " ".join(_EMPTY_PARENS.sub(" ", c).split())) for at, c in out]
 
 
 def _tidy(clause: str) -> str:
-    clause = _LEADING_FILLER.sub("", clause.strip(" -–—.,;:"))
-    return _TRAILING_FILLER.sub("", clause)
-
-
-def _read_title(text: str, cut: list[tuple[int, int]]) -> str:
-    """The leading phrase that says what the activity was, without date and counts."""
-    for a, b in cut:  # a cut date or count ends a clause
-        text = text[:a] + "," + " " * (b - a - 1) + text[b:]
-    raw = [c for c in _clauses(text) if _tidy(c)]
-    clauses = [_tidy(c) for c in raw]
-    if not clauses:
+    """A clause without filler, or "" when nothing in it could be a title."""
+    clause = clause.strip(" -–—.,;:")
+    if _MODALITY.fullmatch(clause) and not _KIND.search(clause):  # ", in person," is not a title
         return ""
-    # The first clause that names the activity, else the first that says something
-    # (three words or more): "Accra", "Ghana" or "in person" alone is not a title.
+    clause = _TRAILING_FILLER.sub("", _LEADING_FILLER.sub("", clause))
+    return clause if re.search(r"[^\W\d]", clause) else ""
+
+
+def _read_title(text: str, dates: list[tuple[int, int]], counts: list[tuple[int, int]]) -> str:
+    """The leading phrase that says what the activity was, without date and counts."""
+    first_count = min((a for a, _ in counts), default=len(text))
+    for a, b in dates + counts + [m.span() for m in _CLOCK.finditer(text)]:
+        text = text[:a] + "," + " " * (b - a - 1) + text[b:]  # a cut date, count or time ends a clause
+    raw = [(at, c) for at, c in _clauses(text) if _tidy(c)]
+    clauses = [_tidy(c) for _, c in raw]
+    # The first clause that names the activity, else the first before the counts
+    # that says something (three words or more): "Accra", "Ghana" or "in person"
+    # alone is not a title, nor are the leftovers of "9 of them women".
     pick = next((i for i, c in enumerate(clauses) if _kind_matches(c)), None)
     if pick is None:
-        pick = next((i for i, c in enumerate(clauses) if len(c.split()) >= 3), 0)
+        early = [i for i, (at, _) in enumerate(raw) if at < first_count]
+        pick = next((i for i in early if len(clauses[i].split()) >= 3), early[0] if early else None)
+    if pick is None:
+        return ""
+    raw = [c for _, c in raw]
     title = clauses[pick]
     # "Training in Dar es Salaam, Tanzania, on plastic waste": keep the topic.
     topic = next((c for c in raw[pick + 1:pick + 3] if _TOPIC.match(c)), None)
@@ -420,7 +448,7 @@ def extract_log_fields(text: str, today: date) -> LogFields:
     counted = _mask(body, date_span) if date_span else body
     counts = _read_counts(counted)
     problems += _count_problems(counts)
-    cut = sorted(counts.spans + ([date_span] if date_span else []))
+
     return LogFields(
         start_date=start,
         end_date=end,
@@ -429,7 +457,7 @@ def extract_log_fields(text: str, today: date) -> LogFields:
         men=counts.men,
         modality=_read_modality(body, counts),
         kind=_read_kind(body),
-        title=_read_title(body, cut),
+        title=_read_title(body, [date_span] if date_span else [], sorted(counts.spans)),
         languages=_read_languages(body),
         problems=problems,
     )

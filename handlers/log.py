@@ -12,7 +12,6 @@ from datetime import date
 
 from sqlalchemy.orm import Session
 
-from handlers.dates import DateError
 from handlers.extract import extract_log_fields
 from handlers.matcher import AUTO_LINK_CONFIDENCE, Match, confidence, match_indicators
 from handlers.messages import Action, Field, Incoming, Reply, ReplyKind
@@ -86,13 +85,8 @@ def _iso(value: date | None) -> str | None:
 
 
 def draft_from_text(text: str, plan: Plan, today: date) -> LogDraft:
-    problems: list[str] = []
-    try:
-        fields = extract_log_fields(text, today)
-    except DateError as error:  # an impossible date: keep reading the rest, report it
-        problems.append(str(error))
-        fields = extract_log_fields(_without_dates(text), today)
-    problems += fields.problems
+    fields = extract_log_fields(text, today)
+    problems = list(fields.problems)
 
     countries = [c.code for c in find_countries(text)]
     for typed in COUNTRY_FIELD.findall(text):
@@ -124,11 +118,6 @@ def draft_from_text(text: str, plan: Plan, today: date) -> LogDraft:
         women=fields.women, men=fields.men, languages=list(fields.languages), status=status,
         codes=codes, matches=matches, confidence=sure, problems=problems,
     )
-
-
-def _without_dates(text: str) -> str:
-    # Drops the digits of date-like tokens so the other fields can still be read.
-    return re.sub(r"\d{1,4}[-/]\d{1,2}[-/]\d{1,4}|\b\d{1,2}(?=\s*[-–]?\s*[A-Za-z]{3,9}\.?\s+\d{4})", " ", text)
 
 
 def missing_parts(draft: LogDraft, activity_id: int, linked: bool) -> list[str]:
