@@ -26,23 +26,20 @@ from storage.activities import claim_event
 
 log = logging.getLogger(__name__)
 
-# Commands that only read: a redelivered one may simply run again.
-READ_ONLY = (parse.Status, parse.ListActivities, parse.Show, parse.PlanBrowse, parse.Help, parse.AttendeesList)
-
 
 def dispatch(incoming: Incoming, ctx: Context) -> Reply:
     command = parse.parse_command(incoming.text)
     if isinstance(command, parse.UsageError):
-        return usage_reply(command.message, command.example, command.topic, command.quote)
+        return usage_reply(command.message, command.example, command.topic)
     try:
         with ctx.sessions() as session:
-            if incoming.event_key and not isinstance(command, READ_ONLY):
-                if not claim_event(session, incoming.event_key):
-                    return Reply(duplicate=True)
+            # Every redelivery is dropped, questions too: the user got the answer once.
+            if incoming.event_key and not claim_event(session, incoming.event_key):
+                return Reply(duplicate=True)
             reply = run(session, ctx, incoming, command)
             if reply.kind is ReplyKind.ERROR:
                 session.rollback()  # an error changes nothing, not even half
-                if incoming.event_key and not isinstance(command, READ_ONLY):
+                if incoming.event_key:
                     claim_event(session, incoming.event_key)
             session.commit()
             return reply

@@ -42,12 +42,10 @@ def run_help(topic: str) -> Reply:
                  actions=[Action("Log an activity", "log"), Action("Status of the plan", "plan")])
 
 
-def usage_reply(message: str, example: str, topic: str, quote: str = "") -> Reply:
+def usage_reply(message: str, example: str, topic: str) -> Reply:
     lines = [message]
     if example:
         lines += ["", "Try:"] + [f"`{line}`" for line in example.splitlines()]
-    if quote:
-        lines += ["", f"> {quote}"]
     if topic in TOPICS:
         lines += ["", f"`help {topic}` for more."]
     return Reply(title="I didn't get that", lines=lines, kind=ReplyKind.ERROR)

@@ -109,7 +109,6 @@ class UsageError:
     message: str
     example: str = ""
     topic: str = ""  # the command whose help applies
-    quote: str = ""  # the user's text, quoted back so it can be resent corrected
 
 
 Command = (

@@ -196,3 +196,111 @@ def unlinked_count(session: Session, plan_id: str, country: str | None = None) -
     if country is not None:
         query = query.where(_takes_part(country))
     return session.scalar(query) or 0
+
+
+# --- digests -------------------------------------------------------------------
+# What a digest says beyond the status figures above; the figures themselves come
+# from by_indicator/by_outcome/totals, so that a digest and `status` agree.
+
+# Activities of these kinds have participants, so a missing split by sex is a gap.
+PEOPLE_KINDS = (*TRAINING_KINDS, "meeting")
+
+
+def _scoped(plan_id: str, outcome_codes: list[str] | None) -> list[ColumnElement]:
+    if outcome_codes is None:
+        return []
+    return [Activity.id.in_(select(IndicatorLink.activity_id).where(
+        IndicatorLink.plan_id == plan_id, IndicatorLink.outcome_code.in_(outcome_codes)))]
+
+
+def by_kind(session: Session, plan_id: str, outcome_codes: list[str] | None = None,
+            since: date | None = None, until: date | None = None) -> dict[str, int]:
+    """How many activities of each kind took place (most frequent first)."""
+    rows = session.execute(
+        select(Activity.kind, func.count(Activity.id))
+        .where(_live(), *_period(since, until), *_scoped(plan_id, outcome_codes))
+        .group_by(Activity.kind).order_by(func.count(Activity.id).desc(), Activity.kind)
+    )
+    return {kind: n for kind, n in rows}
+
+
+def first_reached(session: Session, plan_id: str, groups: dict[str, list[str]],
+                  since: date, until: date) -> dict[str, list[str]]:
+    """Countries whose first activity ever under each group of outcomes (a convention,
+    or one outcome) took place between `since` and `until`: {group: [country, …]}."""
+    result: dict[str, list[str]] = {group: [] for group in groups}
+    group_of = {outcome: group for group, outcomes in groups.items() for outcome in outcomes}
+    if not group_of:
+        return result
+    linked = (
+        select(case(group_of, value=IndicatorLink.outcome_code).label("grp"), IndicatorLink.activity_id)
+        .distinct()
+        .where(IndicatorLink.plan_id == plan_id, IndicatorLink.outcome_code.in_(list(group_of)))
+        .subquery()
+    )
+    countries = _activity_countries()
+    first = func.min(func.coalesce(Activity.end_date, Activity.start_date))
+    for group, country in session.execute(
+        select(linked.c.grp, countries.c.country)
+        .join(Activity, Activity.id == linked.c.activity_id)
+        .join(countries, countries.c.activity_id == Activity.id)
+        .where(_live())
+        .group_by(linked.c.grp, countries.c.country)
+        .having(first >= since, first <= until)
+        .order_by(linked.c.grp, countries.c.country)
+    ):
+        result[group].append(country)
+    return result
+
+
+@dataclass
+class DataGaps:
+    unlinked: int = 0  # activities held that count toward no indicator
+    without_sex: int = 0  # activities with participants but no count of women
+
+
+def data_gaps(session: Session, plan_id: str, outcome_codes: list[str] | None = None) -> DataGaps:
+    """Activities held whose record misses what the plan's indicators need.
+
+    Unlinked activities belong to no outcome, so they are counted over the whole plan."""
+    linked = Activity.id.in_(select(IndicatorLink.activity_id).where(IndicatorLink.plan_id == plan_id))
+    unlinked = session.scalar(select(func.count(Activity.id)).where(_live(), ~linked)) or 0
+    without_sex = session.scalar(
+        select(func.count(Activity.id))
+        .where(_live(), *_scoped(plan_id, outcome_codes), Activity.kind.in_(PEOPLE_KINDS), _women().is_(None))
+    ) or 0
+    return DataGaps(unlinked=unlinked, without_sex=without_sex)
+
+
+def planned_between(session: Session, plan_id: str, since: date, until: date,
+                    outcome_codes: list[str] | None = None, limit: int = 10) -> list[Activity]:
+    """Planned (not yet held) activities starting between `since` and `until`, soonest first."""
+    return list(session.scalars(
+        select(Activity)
+        .where(Activity.deleted_at.is_(None), Activity.status == "planned",
+               Activity.start_date >= since, Activity.start_date <= until, *_scoped(plan_id, outcome_codes))
+        .order_by(Activity.start_date, Activity.id).limit(limit)
+    ))
+
+
+def logged_late(session: Session, plan_id: str, logged_from, logged_until, before: date,
+                outcome_codes: list[str] | None = None) -> int:
+    """Activities logged between two instants that took place before `before`: late news
+    that moved figures of earlier periods."""
+    when = func.coalesce(Activity.end_date, Activity.start_date)
+    return session.scalar(
+        select(func.count(Activity.id))
+        .where(_live(), Activity.created_at >= logged_from, Activity.created_at < logged_until,
+               when < before, *_scoped(plan_id, outcome_codes))
+    ) or 0
+
+
+def held_between(session: Session, plan_id: str, since: date, until: date,
+                 outcome_codes: list[str] | None = None, limit: int = 10) -> list[Activity]:
+    """The activities that `totals` counts for the same period, latest first."""
+    when = func.coalesce(Activity.end_date, Activity.start_date)
+    return list(session.scalars(
+        select(Activity)
+        .where(_live(), *_period(since, until), *_scoped(plan_id, outcome_codes))
+        .order_by(when.desc(), Activity.id.desc()).limit(limit)
+    ))
