@@ -5,6 +5,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timezone
 
+from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from plan_data.loader import Plan
@@ -20,6 +21,10 @@ class Context:
     plan: Plan
     admins: frozenset[str] = frozenset()
     today: Callable[[], date] = field(default=utc_today)
+
+    @property
+    def engine(self) -> Engine:
+        return self.sessions.kw["bind"]
 
     def may_change(self, user_id: str, author_id: str) -> bool:
         return user_id == author_id or user_id in self.admins

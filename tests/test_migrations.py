@@ -4,12 +4,12 @@ from alembic.migration import MigrationContext
 from sqlalchemy import inspect
 
 from storage.db import is_up_to_date, make_engine, upgrade
-from storage.models import Base
+from storage.models import Base, managed_by_migrations
 
 
 def test_migrations_match_models(engine):
     with engine.connect() as conn:
-        context = MigrationContext.configure(conn, opts={"compare_type": True})
+        context = MigrationContext.configure(conn, opts={"compare_type": True, "include_object": managed_by_migrations})
         differences = compare_metadata(context, Base.metadata)
     assert differences == []
 
