@@ -1,0 +1,349 @@
+"""Microsoft Teams, through the Microsoft 365 Agents SDK. The only module that imports the SDK.
+
+In:  POST /api/messages, its token checked by the SDK's JWT authorization on this
+     route alone → an Incoming → dispatch in a worker thread → the Reply as an
+     Adaptive Card, posted through the Bot Connector at the activity's serviceUrl.
+Out: send_proactive posts a Reply on a conversation reference kept in the database
+     (table conversation_refs), so any process can send a digest.
+
+Calls to Microsoft's identity platform (signing keys in, tokens out) run in worker
+threads with a timeout, and say so in the log when they fail.
+"""
+from __future__ import annotations
+
+import asyncio
+import logging
+import threading
+import uuid
+import warnings
+from dataclasses import dataclass
+
+import aiohttp
+from aiohttp import web
+from jwt import PyJWKClient, PyJWKClientConnectionError
+from microsoft_agents.activity import Activity, ActivityTypes, Attachment, ConversationReference
+from microsoft_agents.authentication.msal import MsalAuth
+from microsoft_agents.hosting.aiohttp import CloudAdapter, jwt_authorization_decorator
+from microsoft_agents.hosting.core import (
+    ActivityHandler, AgentAuthConfiguration, AuthTypes, ClaimsIdentity, ConnectionManager, TurnContext,
+)
+from microsoft_agents.hosting.core.authorization.jwt import jwt_token_validator
+from msal import ConfidentialClientApplication
+from pydantic import ValidationError
+from sqlalchemy.exc import IntegrityError
+
+from bot.config import Settings
+from bot.delivery import DeliveryError
+from bot.teams_cards import CONTENT_TYPE, EDIT_FORM, LOG_FORM, fits, form_card, reply_card
+from handlers.context import Context
+from handlers.dispatch import dispatch
+from handlers.forms import activity_values, submit_edit_form, submit_log_form
+from handlers.messages import Action, Incoming, Reply, ReplyKind
+from storage.models import ConversationRef
+
+log = logging.getLogger(__name__)
+
+CHANNEL = "teams"
+IDENTITY_TIMEOUT = 10.0  # seconds for one call to Microsoft's identity platform
+SEND_TIMEOUT = 30.0  # seconds for a whole proactive message, token included
+
+WELCOME = Reply(
+    title="Hello! I'm tapbot",
+    lines=["I keep track of the Technical Assistance Plan of the Basel, Rotterdam and Stockholm conventions. "
+           "Three things to try:",
+           "1. *log* a workshop, webinar or pilot project right after it happened: "
+           "`log Regional workshop on e-waste ESM, Accra, Ghana, 12-14 March 2024, 35 participants (14 women)`",
+           "2. ask where the plan stands: `status SC2`, `status Ghana`",
+           "3. `help` for everything else"],
+    actions=[Action("Log an activity", "log", "primary"), Action("Status of SC2", "status SC2"),
+             Action("Help", "help")],
+)
+
+
+@dataclass(frozen=True)
+class Microsoft:
+    """Where Microsoft's identity platform is: None means the real one. Tests point both at local fakes."""
+
+    authority: str | None = None  # issues the bot's tokens for the Bot Connector
+    signing_keys: str | None = None  # the keys inbound tokens are checked against
+
+
+class TokenUnavailable(Exception):
+    """The bot could not get a token from the Microsoft identity platform to talk to the Bot Connector."""
+
+
+def auth_configuration(settings: Settings, microsoft: Microsoft = Microsoft()) -> AgentAuthConfiguration | str:
+    """The SDK's configuration from tapbot's settings, or why Teams stays off."""
+    credentials = {"TEAMS_APP_ID": settings.teams_app_id, "TEAMS_APP_PASSWORD": settings.teams_app_password,
+                   "TEAMS_TENANT_ID": settings.teams_tenant_id}
+    given = [name for name, value in credentials.items() if value]
+    if given and len(given) < len(credentials):
+        missing = [name for name in credentials if name not in given]
+        return (f"{', '.join(given)} set but {', '.join(missing)} not: set all three from the Azure Bot "
+                f"registration (README, “Teams”)")
+    if given:
+        if settings.teams_allow_anonymous:
+            log.warning("TEAMS_ALLOW_ANONYMOUS is ignored: credentials are configured, so every token is checked")
+        return AgentAuthConfiguration(
+            auth_type=AuthTypes.client_secret, client_id=settings.teams_app_id, tenant_id=settings.teams_tenant_id,
+            client_secret=settings.teams_app_password, authority=microsoft.authority,
+            validate_issuer=True, anonymous_allowed=False)
+    if settings.teams_allow_anonymous:
+        if settings.tapbot_env != "development":
+            return f"TEAMS_ALLOW_ANONYMOUS=true is a development setting and TAPBOT_ENV is {settings.tapbot_env!r}"
+        log.warning("Teams accepts requests WITHOUT a token (TEAMS_ALLOW_ANONYMOUS=true): development only")
+        return AgentAuthConfiguration(anonymous_allowed=True)
+    return "no TEAMS_APP_ID, TEAMS_APP_PASSWORD and TEAMS_TENANT_ID (or TEAMS_ALLOW_ANONYMOUS=true in development)"
+
+
+def mount_teams(app: web.Application, settings: Settings, ctx: Context,
+                microsoft: Microsoft = Microsoft()) -> str | None:
+    """Serve Teams on POST /api/messages; None when mounted, else the reason Teams is off."""
+    config = auth_configuration(settings, microsoft)
+    if isinstance(config, str):
+        return config
+    _use_signing_keys(microsoft.signing_keys)
+    adapter = _adapter(config)
+    agent = TapbotAgent(ctx)
+    with warnings.catch_warnings():  # the SDK's JWT check looks the configuration up under this string key
+        warnings.simplefilter("ignore", web.NotAppKeyWarning)
+        app["agent_configuration"] = config
+
+    @jwt_authorization_decorator
+    async def messages(request: web.Request) -> web.StreamResponse:
+        try:
+            return await adapter.process(request, agent)
+        except ValidationError:
+            return web.json_response({"error": "The body is not an Activity."}, status=400)
+        except TokenUnavailable:
+            return web.json_response({"error": "The bot could not get a token to reply; see its log."}, status=503)
+
+    app.router.add_post("/api/messages", messages)
+    return None
+
+
+class TapbotAgent(ActivityHandler):
+    """Turns Teams activities into Incoming messages and Replies into cards."""
+
+    def __init__(self, ctx: Context):
+        self.ctx = ctx
+
+    async def on_message_activity(self, context: TurnContext) -> None:
+        activity = context.activity
+        values = activity.value if isinstance(activity.value, dict) else {}
+        incoming = to_incoming(activity, values)
+        reference, timezone = stored_reference(activity), activity.local_timezone
+        card = await asyncio.to_thread(self._answer, incoming, values, reference, timezone)
+        if card is not None:
+            await context.send_activity(card_activity(card))
+
+    async def on_members_added_activity(self, members_added, context: TurnContext) -> None:
+        activity = context.activity
+        if not any(member.id == activity.recipient.id for member in members_added):
+            return  # someone else joined; the bot greets only when it is added itself
+        await asyncio.to_thread(remember_conversation, self.ctx, conversation_id(activity),
+                                stored_reference(activity), activity.local_timezone)
+        await context.send_activity(card_activity(reply_card(WELCOME)))
+
+    def _answer(self, incoming: Incoming, values: dict, reference: dict, timezone: str | None) -> dict | None:
+        """The card to answer with (None: nothing, the message was handled before)."""
+        remember_conversation(self.ctx, incoming.conversation_id, reference, timezone)
+        if values.get("form") in (LOG_FORM, EDIT_FORM):
+            return submit_form(self.ctx, incoming, values)
+        reply = dispatch(incoming, self.ctx)
+        if reply.duplicate:
+            return None
+        if reply.form == LOG_FORM:
+            return form_card(LOG_FORM, intro=reply.lines)
+        if reply.form == EDIT_FORM and reply.activity_id:
+            current = activity_values(self.ctx, reply.activity_id)
+            if current is not None:
+                return form_card(EDIT_FORM, current, activity_id=reply.activity_id, heading=reply.title)
+        return reply_card(reply)
+
+
+def to_incoming(activity: Activity, values: dict) -> Incoming:
+    """A Teams message (typed, @mentioned in a channel, or a pressed button) as tapbot's one inbound type."""
+    text = activity.remove_recipient_mention() if activity.text else ""
+    if not text.strip() and isinstance(values.get("command"), str):
+        text = values["command"]  # a button: its command, exactly as if typed
+    sender = activity.from_property
+    return Incoming(
+        text=text.replace("\xa0", " ").strip(),
+        # The Entra object id is stable across bots and shown in the Entra admin centre, so TAPBOT_ADMINS can use it.
+        user_id=sender.aad_object_id or sender.id,
+        user_name=sender.name,
+        conversation_id=conversation_id(activity),
+        channel=CHANNEL,
+        event_key=f"{CHANNEL}:{activity.conversation.id}:{activity.id}" if activity.id else None,
+    )
+
+
+def conversation_id(activity: Activity) -> str:
+    """The chat or channel; a channel thread's id adds ";messageid=…", which is left out."""
+    return activity.conversation.id.split(";")[0]
+
+
+def stored_reference(activity: Activity) -> dict:
+    """How to post into this conversation later: its channel or chat, not the message or thread."""
+    reference = activity.get_conversation_reference()
+    reference.activity_id = reference.request_id = None  # per message; kept, they would rewrite the row each time
+    reference.conversation = reference.conversation.model_copy(update={"id": conversation_id(activity)})
+    if reference.conversation.is_group:
+        reference.user = None  # a group's reference should not change with every speaker
+    return reference.model_dump(mode="json", by_alias=True, exclude_none=True)
+
+
+def remember_conversation(ctx: Context, conversation: str, reference: dict, timezone: str | None) -> None:
+    """Keep the conversation's reference in the database (written only when it changed)."""
+    with ctx.sessions() as session:
+        row = session.get(ConversationRef, (CHANNEL, conversation))
+        if row is None:
+            session.add(ConversationRef(channel=CHANNEL, conversation_id=conversation, reference=reference,
+                                        timezone=timezone))
+        elif row.reference != reference or (timezone and row.timezone != timezone):
+            row.reference = reference
+            row.timezone = timezone or row.timezone
+        else:
+            return
+        try:
+            session.commit()
+        except IntegrityError:  # another process stored it first
+            session.rollback()
+
+
+def submit_form(ctx: Context, incoming: Incoming, values: dict) -> dict | None:
+    """A submitted log or edit form, checked and stored by handlers.forms; the form again if it has errors."""
+    form, activity_id = values["form"], None
+    if form == LOG_FORM:
+        result = submit_log_form(incoming, values, ctx)
+    else:
+        activity_id = values.get("activity_id")
+        if not isinstance(activity_id, int):
+            return None  # not a form this bot sent
+        result = submit_edit_form(incoming, activity_id, values, ctx)
+    if isinstance(result, Reply):
+        return None if result.duplicate else reply_card(result)
+    return form_card(form, values, result, activity_id=activity_id)
+
+
+def card_activity(card: dict) -> Activity:
+    if not fits(card):
+        return Activity(type=ActivityTypes.message, text=card.get("fallbackText", ""))
+    summary = card.get("fallbackText", "").split("\n")[0][:200]  # what notifications show
+    return Activity(type=ActivityTypes.message, summary=summary,
+                    attachments=[Attachment(content_type=CONTENT_TYPE, content=card)])
+
+
+async def send_proactive(settings: Settings, reference: dict, reply: Reply,
+                         microsoft: Microsoft = Microsoft()) -> None:
+    """Post a Reply into a stored conversation. Raises DeliveryError, permanent when the bot was removed."""
+    config = auth_configuration(settings, microsoft)
+    if isinstance(config, str):
+        raise DeliveryError(f"Teams is off: {config}")
+    try:
+        continuation = ConversationReference.model_validate(reference).get_continuation_activity()
+    except ValidationError as error:
+        raise DeliveryError(f"not a Teams conversation reference: {error.error_count()} problems",
+                            permanent=True) from error
+    activity = card_activity(reply_card(reply))
+
+    async def send(context: TurnContext) -> None:
+        try:
+            await context.send_activity(activity)
+        except aiohttp.ClientResponseError as error:
+            # 403: the bot was removed from the team or chat; 404: the conversation is gone.
+            raise DeliveryError(f"Teams answered {error.status}", permanent=error.status in (403, 404)) from error
+        except (aiohttp.ClientError, OSError) as error:
+            raise DeliveryError(f"Teams could not be reached: {type(error).__name__}") from error
+
+    adapter = _adapter(config)
+    try:
+        async with asyncio.timeout(SEND_TIMEOUT):
+            if config.ANONYMOUS_ALLOWED:
+                await adapter.continue_conversation_with_claims(ClaimsIdentity(), continuation, send)
+            else:
+                await adapter.continue_conversation(config.CLIENT_ID, continuation, send)
+    except TokenUnavailable as error:
+        raise DeliveryError(f"no token from the Microsoft identity platform: {error}") from error
+    except TimeoutError as error:
+        raise DeliveryError(f"Teams did not answer within {SEND_TIMEOUT:.0f} s") from error
+
+
+def _adapter(config: AgentAuthConfiguration) -> CloudAdapter:
+    connections = ConnectionManager(provider_factory=_Msal, connections_configurations={"SERVICE_CONNECTION": config})
+    adapter = CloudAdapter(connection_manager=connections)
+    adapter.on_turn_error = _on_turn_error
+    return adapter
+
+
+async def _on_turn_error(context: TurnContext, error: Exception) -> None:
+    # Replaces the SDK's default, which would post the exception text into the chat.
+    if isinstance(error, DeliveryError):
+        raise error  # a proactive send: its caller records the failure
+    error_id = uuid.uuid4().hex[:8]
+    log.error("Teams turn failed [%s] conversation=%s", error_id, context.activity.conversation.id, exc_info=error)
+    sorry = Reply(title="Sorry, I could not answer that",
+                  lines=[f"If it happens again, tell the team the error id {error_id}."], kind=ReplyKind.ERROR)
+    try:
+        await context.send_activity(card_activity(reply_card(sorry)))
+    except Exception:  # the connector itself may be what failed
+        log.warning("Teams: could not tell the user about error %s", error_id)
+
+
+class _Msal(MsalAuth):
+    """The SDK's MSAL token provider, kept off the event loop and bounded in time.
+
+    MSAL blocks on HTTP, and already fetches the authority's OpenID configuration
+    when its client is built, which the SDK does on the event loop.
+    """
+
+    def _create_client_application(self, tenant_id: str | None = None) -> ConfidentialClientApplication:
+        config = self._msal_configuration
+        return ConfidentialClientApplication(
+            client_id=config.CLIENT_ID, client_credential=config.CLIENT_SECRET,
+            authority=MsalAuth._resolve_authority(config, tenant_id), timeout=IDENTITY_TIMEOUT,
+            # An authority given explicitly is taken as it is, without asking Microsoft about it.
+            instance_discovery=False if config.AUTHORITY else None)
+
+    async def get_access_token(self, resource_url: str, scopes: list[str], force_refresh: bool = False) -> str:
+        try:
+            async with asyncio.timeout(3 * IDENTITY_TIMEOUT):
+                await asyncio.to_thread(self._get_client)
+                return await super().get_access_token(resource_url, scopes, force_refresh)
+        except Exception as error:
+            log.error("Teams: no token from the Microsoft identity platform for app %s: %s: %s",
+                      self._msal_configuration.CLIENT_ID, type(error).__name__, error)
+            raise TokenUnavailable(f"{type(error).__name__}: {error}") from error
+
+
+class _SigningKeyClient(PyJWKClient):
+    def fetch_data(self):
+        try:
+            return super().fetch_data()
+        except PyJWKClientConnectionError:
+            log.error("Teams: Microsoft's token-signing keys could not be fetched from %s within %.0f s; "
+                      "requests are refused (401) until they can be", self.uri, IDENTITY_TIMEOUT)
+            raise
+
+
+class _SigningKeys(jwt_token_validator._JwkClientManager):
+    """The SDK's cache of signing-key clients, with a short timeout and a clear log line.
+
+    The SDK keeps this cache on its validator class (microsoft-agents 1.9.0); a
+    redirect sends every key lookup to one URL (a local fake in tests).
+    """
+
+    def __init__(self, redirect: str | None):
+        super().__init__()
+        self.redirect = redirect
+
+    def _get_jwk_client(self, jwks_uri: str):
+        if jwks_uri not in self._cache:
+            client = _SigningKeyClient(self.redirect or jwks_uri, timeout=IDENTITY_TIMEOUT)
+            self._cache[jwks_uri] = jwt_token_validator._JwkClientCacheEntry(client, threading.Lock())
+        return self._cache[jwks_uri]
+
+
+def _use_signing_keys(redirect: str | None) -> None:
+    jwt_token_validator.JwtTokenValidator._jwk_client_manager = _SigningKeys(redirect)

@@ -1,0 +1,1 @@
+"""Local stand-ins for the services tapbot talks to off this machine (Slack, Microsoft)."""
