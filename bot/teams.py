@@ -30,7 +30,6 @@ from microsoft_agents.hosting.core import (
 from microsoft_agents.hosting.core.authorization.jwt import jwt_token_validator
 from msal import ConfidentialClientApplication
 from pydantic import ValidationError
-from sqlalchemy.exc import IntegrityError
 
 from bot.config import Settings
 from bot.delivery import DeliveryError
@@ -38,27 +37,15 @@ from bot.teams_cards import CONTENT_TYPE, EDIT_FORM, LOG_FORM, fits, form_card, 
 from handlers.context import Context
 from handlers.dispatch import dispatch
 from handlers.forms import activity_values, submit_edit_form, submit_log_form
-from handlers.messages import Action, Incoming, Reply, ReplyKind
-from storage.models import ConversationRef
+from handlers.help import welcome_reply
+from handlers.messages import Incoming, Reply, ReplyKind
+from storage.conversations import remember_conversation
 
 log = logging.getLogger(__name__)
 
 CHANNEL = "teams"
 IDENTITY_TIMEOUT = 10.0  # seconds for one call to Microsoft's identity platform
 SEND_TIMEOUT = 30.0  # seconds for a whole proactive message, token included
-
-WELCOME = Reply(
-    title="Hello! I'm tapbot",
-    lines=["I keep track of the Technical Assistance Plan of the Basel, Rotterdam and Stockholm conventions. "
-           "Three things to try:",
-           "1. *log* a workshop, webinar or pilot project right after it happened: "
-           "`log Regional workshop on e-waste ESM, Accra, Ghana, 12-14 March 2024, 35 participants (14 women)`",
-           "2. ask where the plan stands: `status SC2`, `status Ghana`",
-           "3. `help` for everything else"],
-    actions=[Action("Log an activity", "log", "primary"), Action("Status of SC2", "status SC2"),
-             Action("Help", "help")],
-)
-
 
 @dataclass(frozen=True)
 class Microsoft:
@@ -141,13 +128,13 @@ class TapbotAgent(ActivityHandler):
         activity = context.activity
         if not any(member.id == activity.recipient.id for member in members_added):
             return  # someone else joined; the bot greets only when it is added itself
-        await asyncio.to_thread(remember_conversation, self.ctx, conversation_id(activity),
+        await asyncio.to_thread(remember_conversation, self.ctx.sessions, CHANNEL, conversation_id(activity),
                                 stored_reference(activity), activity.local_timezone)
-        await context.send_activity(card_activity(reply_card(WELCOME)))
+        await context.send_activity(card_activity(reply_card(welcome_reply())))
 
     def _answer(self, incoming: Incoming, values: dict, reference: dict, timezone: str | None) -> dict | None:
         """The card to answer with (None: nothing, the message was handled before)."""
-        remember_conversation(self.ctx, incoming.conversation_id, reference, timezone)
+        remember_conversation(self.ctx.sessions, CHANNEL, incoming.conversation_id, reference, timezone)
         if values.get("form") in (LOG_FORM, EDIT_FORM):
             return submit_form(self.ctx, incoming, values)
         reply = dispatch(incoming, self.ctx)
@@ -192,24 +179,6 @@ def stored_reference(activity: Activity) -> dict:
     if reference.conversation.is_group:
         reference.user = None  # a group's reference should not change with every speaker
     return reference.model_dump(mode="json", by_alias=True, exclude_none=True)
-
-
-def remember_conversation(ctx: Context, conversation: str, reference: dict, timezone: str | None) -> None:
-    """Keep the conversation's reference in the database (written only when it changed)."""
-    with ctx.sessions() as session:
-        row = session.get(ConversationRef, (CHANNEL, conversation))
-        if row is None:
-            session.add(ConversationRef(channel=CHANNEL, conversation_id=conversation, reference=reference,
-                                        timezone=timezone))
-        elif row.reference != reference or (timezone and row.timezone != timezone):
-            row.reference = reference
-            row.timezone = timezone or row.timezone
-        else:
-            return
-        try:
-            session.commit()
-        except IntegrityError:  # another process stored it first
-            session.rollback()
 
 
 def submit_form(ctx: Context, incoming: Incoming, values: dict) -> dict | None:

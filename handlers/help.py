@@ -78,3 +78,18 @@ def run_plan(plan: Plan, code: str) -> Reply:
                              Field("Output", f"{output.code} {output.text}")],
                      actions=[Action(f"Status of {resolved}", f"status {resolved}")])
     return Reply(title=f"{resolved} · output", lines=[item.text])
+
+
+def welcome_reply() -> Reply:
+    """What the bot says when it is added to a conversation: three things to try."""
+    return Reply(
+        title="Hello! I'm tapbot",
+        lines=["I keep track of the Technical Assistance Plan of the Basel, Rotterdam and Stockholm conventions. "
+               "Three things to try:",
+               "1. *log* a workshop, webinar or pilot project right after it happened: "
+               "`log Regional workshop on e-waste ESM, Accra, Ghana, 12-14 March 2024, 35 participants (14 women)`",
+               "2. ask where the plan stands: `status SC2`, `status Ghana`",
+               "3. `help` for everything else"],
+        actions=[Action("Log an activity", "log", "primary"), Action("Status of SC2", "status SC2"),
+                 Action("Help", "help")],
+    )
