@@ -1,0 +1,385 @@
+"""Slack: a slack-bolt AsyncApp behind POST /slack/events, and Replies posted into Slack.
+
+Everything Slack sends (slash command, mention, direct message, button, shortcut,
+modal, picker options, App Home) arrives signed at one URL; bolt checks the
+signature and its age before any listener runs. A listener turns the payload
+into an `Incoming`, runs the core in a worker thread (the core is synchronous),
+and renders the `Reply` with bot.slack_blocks. Slack wants an answer within
+3 seconds: events and buttons are acked at once and answered afterwards; a
+slash command's answer goes in the ack when it is ready in time, else after it.
+"""
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import re
+from dataclasses import replace
+from datetime import datetime, timedelta, timezone
+
+from aiohttp import web
+from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
+from slack_bolt.async_app import AsyncApp
+from slack_bolt.context.respond.async_respond import AsyncRespond
+from slack_sdk.errors import SlackApiError
+from slack_sdk.http_retry.builtin_async_handlers import (
+    AsyncConnectionErrorRetryHandler,
+    AsyncRateLimitErrorRetryHandler,
+)
+from slack_sdk.web.async_client import AsyncWebClient
+from sqlalchemy.exc import IntegrityError
+
+from bot.config import Settings
+from bot.delivery import DeliveryError
+from bot.slack_blocks import (
+    COMMAND_ACTION, EDIT_FORM, INDICATORS, LINK_FORM, LOG_FORM, OPEN_FORM_ACTION, PICK_INDICATOR_ACTION,
+    form_errors, form_values, home_view, indicator_choices, link_modal, log_modal, message,
+)
+from handlers.context import Context
+from handlers.dispatch import dispatch
+from handlers.forms import activity_values, submit_edit_form, submit_log_form, values_from_text
+from handlers.messages import Incoming, Reply, ReplyKind
+from storage.models import UserName
+
+log = logging.getLogger(__name__)
+
+CHANNEL = "slack"
+SLASH_COMMAND = "/tap"
+LOG_SHORTCUT = "tap_log_activity"  # global shortcut
+LOG_MESSAGE_SHORTCUT = "tap_log_message"  # message shortcut: the form filled from the message
+ANSWER_IN_ACK_WITHIN = 2.0  # seconds; Slack gives up on an ack after 3
+NAME_FRESH_FOR = timedelta(days=7)
+# Errors after which posting to that conversation again cannot succeed.
+PERMANENT_ERRORS = {"channel_not_found", "not_in_channel", "is_archived", "account_inactive", "invalid_auth",
+                    "token_revoked", "missing_scope", "user_not_found", "cannot_dm_bot"}
+
+
+def mount_slack(app: web.Application, settings: Settings, ctx: Context) -> str | None:
+    """Serve Slack at POST /slack/events; returns why Slack is off, or None when it is on."""
+    if not settings.slack_bot_token:
+        return "SLACK_BOT_TOKEN is not set"
+    if not settings.slack_signing_secret:
+        return "SLACK_SIGNING_SECRET is not set, so Slack's requests could not be verified"
+    bolt = build_bolt_app(settings, ctx)
+
+    async def slack_events(request: web.Request) -> web.Response:
+        return await to_aiohttp_response(await bolt.async_dispatch(await to_bolt_request(request)))
+
+    app.router.add_post("/slack/events", slack_events)
+    return None
+
+
+def web_client(settings: Settings) -> AsyncWebClient:
+    """The Slack Web API client: SLACK_API_URL when set (tests), retrying once when rate-limited."""
+    base_url = settings.slack_api_url or AsyncWebClient.BASE_URL
+    return AsyncWebClient(
+        token=settings.slack_bot_token, base_url=base_url.rstrip("/") + "/",
+        retry_handlers=[AsyncConnectionErrorRetryHandler(), AsyncRateLimitErrorRetryHandler(max_retry_count=1)],
+    )
+
+
+def build_bolt_app(settings: Settings, ctx: Context) -> AsyncApp:
+    # Request verification (signature and a 5-minute age limit) is bolt's default and stays on.
+    bolt = AsyncApp(client=web_client(settings), signing_secret=settings.slack_signing_secret, name="tapbot")
+    slack = SlackListeners(ctx)
+    bolt.command(SLASH_COMMAND)(slack.on_command)
+    bolt.event("app_mention")(slack.on_mention)
+    bolt.event("message")(slack.on_message)
+    bolt.event("app_home_opened")(slack.on_home_opened)
+    bolt.action(re.compile(rf"^{COMMAND_ACTION}_\d+$"))(slack.on_button)
+    bolt.action(OPEN_FORM_ACTION)(slack.on_open_form)
+    bolt.action(PICK_INDICATOR_ACTION)(slack.on_pick_indicator)
+    bolt.shortcut(LOG_SHORTCUT)(slack.on_log_shortcut)
+    bolt.shortcut(LOG_MESSAGE_SHORTCUT)(slack.on_log_shortcut)
+    bolt.view(LOG_FORM)(slack.on_log_form)
+    bolt.view(EDIT_FORM)(slack.on_edit_form)
+    bolt.view(LINK_FORM)(slack.on_link_form)
+    bolt.options(INDICATORS)(slack.on_indicator_options)
+    return bolt
+
+
+async def post_reply(settings: Settings, channel_id: str, reply: Reply) -> None:
+    """Post a Reply into a Slack conversation unasked (digests). Raises DeliveryError."""
+    try:
+        await web_client(settings).chat_postMessage(channel=channel_id, **message(reply))
+    except SlackApiError as error:
+        code = error.response.get("error", "unknown")
+        raise DeliveryError(f"Slack refused the post to {channel_id}: {code}",
+                            permanent=code in PERMANENT_ERRORS) from error
+    except Exception as error:  # network: worth trying again later
+        raise DeliveryError(f"Slack could not be reached for {channel_id}: {type(error).__name__}") from error
+
+
+def answer(reply: Reply) -> dict:
+    """A response to a slash command or a button: help and errors for the asker only."""
+    return {"response_type": "ephemeral" if reply.is_private else "in_channel", **message(reply)}
+
+
+def clean_text(text: str, bot_user_id: str | None) -> str:
+    """Slack's message markup as the text the user typed: no mention of the bot, links as their labels."""
+    if bot_user_id:
+        text = re.sub(rf"<@{re.escape(bot_user_id)}(\|[^>]*)?>", " ", text)
+    text = re.sub(r"<((?:https?|mailto):[^|>]+)\|([^>]+)>", r"\2", text)
+    text = re.sub(r"<((?:https?|mailto):[^>]+)>", r"\1", text)
+    text = re.sub(r"<#\w+\|([^>]+)>", r"#\1", text)
+    return text.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&").strip()
+
+
+class SlackListeners:
+    """The bolt listeners; bolt passes each the parts of the request it names (ack, body, client…)."""
+
+    def __init__(self, ctx: Context):
+        self.ctx = ctx
+
+    # --- messages: slash command, mention, direct message ----------------------------------------
+
+    async def on_command(self, ack, command: dict, respond, client: AsyncWebClient) -> None:
+        # No event key: Slack never sends a slash command twice, and a key would make every question a write.
+        incoming = self._incoming(command["text"], command["user_id"], command["channel_id"])
+        work = asyncio.ensure_future(self._run(client, incoming))
+        await asyncio.wait({work}, timeout=ANSWER_IN_ACK_WITHIN)
+        if not work.done():  # slow: ack now, answer through the response_url when ready
+            await ack()
+            reply = await work
+            if not reply.duplicate:
+                await self._safely(respond(**answer(reply)), "response_url")
+            return
+        reply = work.result()
+        if reply.duplicate or (reply.form and await self._open_form_for(client, command["trigger_id"], reply,
+                                                                         {"channel": command["channel_id"]})):
+            await ack()
+            return
+        await ack(**answer(reply))
+
+    async def on_mention(self, event: dict, client: AsyncWebClient, context) -> None:
+        await self._message(event, client, context)
+
+    async def on_message(self, event: dict, client: AsyncWebClient, context) -> None:
+        # Direct messages only: in channels tapbot answers when mentioned (app_mention). Edits,
+        # joins and bots' messages have a subtype or a bot_id and are not commands.
+        if event.get("channel_type") == "im" and not event.get("subtype") and not event.get("bot_id"):
+            await self._message(event, client, context)
+
+    async def _message(self, event: dict, client: AsyncWebClient, context) -> None:
+        # The same key for a retry and for one message delivered both as app_mention and as message.
+        incoming = self._incoming(clean_text(event.get("text", ""), context.bot_user_id), event["user"],
+                                  event["channel"], key=f"{context.team_id}:{event['channel']}:{event['ts']}")
+        reply = await self._run(client, incoming)
+        if reply.duplicate:
+            return
+        thread = {"thread_ts": event["thread_ts"]} if event.get("thread_ts") else {}
+        if reply.is_private and event.get("channel_type") != "im":
+            await self._safely(client.chat_postEphemeral(channel=event["channel"], user=event["user"], **thread,
+                                                         **message(reply)), "chat.postEphemeral")
+        else:
+            await self._safely(client.chat_postMessage(channel=event["channel"], **thread, **message(reply)),
+                               "chat.postMessage")
+
+    # --- buttons --------------------------------------------------------------------------------
+
+    async def on_button(self, ack, body: dict, action: dict, respond, client: AsyncWebClient, context) -> None:
+        """A button stands for a text command: run it as if the user had typed it."""
+        await ack()
+        container = body.get("container", {})
+        where = container.get("message_ts") or container.get("view_id")
+        user = body["user"]["id"]
+        conversation = (body.get("channel") or {}).get("id") or user
+        # Once per button and message: a double click does not undo twice.
+        incoming = self._incoming(action["value"], user, conversation,
+                                  key=f"{context.team_id}:button:{where}:{action['action_id']}:{action['value'][:60]}")
+        reply = await self._run(client, incoming)
+        if reply.duplicate:
+            return
+        metadata = {"channel": conversation, "response_url": body.get("response_url")}
+        if reply.form and await self._open_form_for(client, body["trigger_id"], reply, metadata):
+            return
+        if not body.get("response_url"):  # a button in App Home: answer in the app's DM
+            await self._safely(client.chat_postMessage(channel=user, **message(reply)), "chat.postMessage")
+        elif reply.kind is ReplyKind.DONE:  # the message it was on is spent: show what happened in its place
+            await self._safely(respond(replace_original=True, **message(reply)), "response_url")
+        else:
+            await self._safely(respond(response_type="ephemeral", replace_original=False, **message(reply)),
+                               "response_url")
+
+    async def on_open_form(self, ack, body: dict, action: dict, respond, client: AsyncWebClient) -> None:
+        await ack()
+        form, _, activity_id = action["value"].partition(":")
+        reply = Reply(form=form, activity_id=int(activity_id) if activity_id else None)
+        metadata = {"channel": (body.get("channel") or {}).get("id"), "response_url": body.get("response_url")}
+        if not await self._open_form_for(client, body["trigger_id"], reply, metadata) and body.get("response_url"):
+            gone = Reply(title=f"There is no activity #{activity_id}", kind=ReplyKind.ERROR)
+            await self._safely(respond(response_type="ephemeral", replace_original=False, **message(gone)),
+                               "response_url")
+
+    async def on_pick_indicator(self, ack, body: dict, action: dict, client: AsyncWebClient) -> None:
+        await ack()
+        metadata = {"activity_id": int(action["value"]), "channel": (body.get("channel") or {}).get("id"),
+                    "response_url": body.get("response_url")}
+        view = link_modal(self.ctx.plan, metadata["activity_id"], metadata)
+        await self._safely(client.views_open(trigger_id=body["trigger_id"], view=view), "views.open")
+
+    async def on_indicator_options(self, ack, payload: dict) -> None:
+        await ack(options=indicator_choices(self.ctx.plan, payload.get("value", "")))
+
+    # --- shortcuts and modals -----------------------------------------------------------------------
+
+    async def on_log_shortcut(self, ack, shortcut: dict, client: AsyncWebClient) -> None:
+        await ack()
+        values, metadata = {}, {}
+        if shortcut.get("type") == "message_action":  # "Log this as an activity" on a message
+            text = clean_text(shortcut["message"].get("text", ""), None)
+            values = await asyncio.to_thread(values_from_text, text, self.ctx.plan, self.ctx.today())
+            metadata = {"channel": shortcut["channel"]["id"], "source_text": text[:2000]}
+        view = log_modal(self.ctx.plan, values, metadata)
+        await self._safely(client.views_open(trigger_id=shortcut["trigger_id"], view=view), "views.open")
+
+    async def on_log_form(self, ack, body: dict, view: dict, client: AsyncWebClient, context) -> None:
+        metadata = json.loads(view.get("private_metadata") or "{}")
+        values = form_values(view) | {"source_text": metadata.get("source_text")}
+        incoming = await self._named(client, self._view_incoming(body, view, metadata, context))
+        result = await asyncio.to_thread(submit_log_form, incoming, values, self.ctx)
+        await self._form_done(ack, client, incoming, metadata, result)
+
+    async def on_edit_form(self, ack, body: dict, view: dict, client: AsyncWebClient, context) -> None:
+        metadata = json.loads(view.get("private_metadata") or "{}")
+        incoming = await self._named(client, self._view_incoming(body, view, metadata, context))
+        result = await asyncio.to_thread(submit_edit_form, incoming, metadata["activity_id"], form_values(view),
+                                         self.ctx)
+        await self._form_done(ack, client, incoming, metadata, result)
+
+    async def on_link_form(self, ack, body: dict, view: dict, client: AsyncWebClient, context) -> None:
+        metadata = json.loads(view.get("private_metadata") or "{}")
+        codes = form_values(view).get(INDICATORS) or []
+        incoming = self._view_incoming(body, view, metadata, context,
+                                       text=f"link {metadata['activity_id']} {' '.join(codes)}")
+        reply = await self._run(client, incoming)
+        if reply.kind is ReplyKind.ERROR:
+            await ack(response_action="errors", errors={INDICATORS: "\n".join(reply.lines)[:150]})
+            return
+        await self._form_done(ack, client, incoming, metadata, reply)
+
+    async def _form_done(self, ack, client: AsyncWebClient, incoming: Incoming, metadata: dict,
+                         result: Reply | dict) -> None:
+        if isinstance(result, dict):  # the form comes back with a message under each wrong field
+            await ack(response_action="errors", errors=form_errors(result))
+            return
+        if result.kind is ReplyKind.ERROR:
+            await ack(response_action="errors", errors=form_errors({"": " ".join([result.title or ""] +
+                                                                                 result.lines)}))
+            return
+        await ack()
+        if not result.duplicate:
+            await self._post_result(client, incoming.user_id, metadata, result)
+
+    async def _post_result(self, client: AsyncWebClient, user: str, metadata: dict, reply: Reply) -> None:
+        """A form's result: in place of the message it was opened from, else in its conversation, else by DM."""
+        if metadata.get("response_url"):  # it expires after 30 minutes: then post instead
+            respond = AsyncRespond(response_url=metadata["response_url"])
+            if await self._safely(respond(replace_original=True, **message(reply)), "response_url"):
+                return
+        channel = metadata.get("channel")
+        if channel and channel != user:
+            try:
+                await client.chat_postMessage(channel=channel, **message(reply))
+                return
+            except SlackApiError as error:
+                code = error.response.get("error")
+                log.warning("Slack chat.postMessage to %s failed: %s; telling the user directly", channel, code)
+                reply.context.append(f"I could not post this in <#{channel}> ({code}): invite me there with "
+                                     "`/invite @tapbot`.")
+        await self._safely(client.chat_postMessage(channel=user, **message(reply)), "chat.postMessage")
+
+    async def _open_form_for(self, client: AsyncWebClient, trigger_id: str, reply: Reply, metadata: dict) -> bool:
+        """Open the modal a Reply asks for; False when there is none to open (the Reply is shown instead)."""
+        if reply.form == "log_activity":
+            view = log_modal(self.ctx.plan, metadata=metadata)
+        elif reply.form == "edit_activity" and reply.activity_id:
+            values = await asyncio.to_thread(activity_values, self.ctx, reply.activity_id)
+            if values is None:
+                return False
+            view = log_modal(self.ctx.plan, values, metadata | {"activity_id": reply.activity_id},
+                             activity_id=reply.activity_id)
+        else:
+            return False
+        return await self._safely(client.views_open(trigger_id=trigger_id, view=view), "views.open")
+
+    # --- App Home ----------------------------------------------------------------------------------
+
+    async def on_home_opened(self, event: dict, client: AsyncWebClient) -> None:
+        if event.get("tab") != "home":
+            return
+        user = event["user"]
+        commands = ["list mine"] + [f"status {code}" for code in self.ctx.plan.conventions]
+        replies = await asyncio.to_thread(
+            lambda: [dispatch(self._incoming(c, user, user), self.ctx) for c in commands])
+        await self._safely(client.views_publish(user_id=user, view=home_view(replies)), "views.publish")
+
+    # --- common ------------------------------------------------------------------------------------
+
+    def _incoming(self, text: str, user: str, conversation: str, key: str | None = None) -> Incoming:
+        return Incoming(text=text, user_id=user, conversation_id=conversation, channel=CHANNEL,
+                        event_key=f"{CHANNEL}:{key}" if key else None)
+
+    def _view_incoming(self, body: dict, view: dict, metadata: dict, context, text: str = "") -> Incoming:
+        user = body["user"]["id"]
+        return self._incoming(text, user, metadata.get("channel") or user,
+                              key=f"{context.team_id}:view:{view['id']}")
+
+    async def _run(self, client: AsyncWebClient, incoming: Incoming) -> Reply:
+        """Dispatch in a worker thread, with the user's display name (one thread hop when it is known)."""
+        reply = await asyncio.to_thread(self._dispatch_if_named, incoming)
+        if reply is None:  # the user's first message, or a name older than NAME_FRESH_FOR
+            reply = await asyncio.to_thread(dispatch, await self._ask_name(client, incoming), self.ctx)
+        return reply
+
+    def _dispatch_if_named(self, incoming: Incoming) -> Reply | None:
+        name = self._known_name(incoming.user_id)
+        return None if name is None else dispatch(replace(incoming, user_name=name), self.ctx)
+
+    async def _named(self, client: AsyncWebClient, incoming: Incoming) -> Incoming:
+        name = await asyncio.to_thread(self._known_name, incoming.user_id)
+        return replace(incoming, user_name=name) if name else await self._ask_name(client, incoming)
+
+    async def _ask_name(self, client: AsyncWebClient, incoming: Incoming) -> Incoming:
+        """The Incoming with the display name from users.info, which is then kept in the database."""
+        try:
+            user = (await client.users_info(user=incoming.user_id))["user"]
+        except SlackApiError as error:
+            log.warning("Slack users.info %s failed: %s", incoming.user_id, error.response.get("error"))
+            return incoming
+        profile = user.get("profile", {})
+        name = profile.get("display_name") or profile.get("real_name") or user.get("real_name") or user["name"]
+        await asyncio.to_thread(self._remember_name, incoming.user_id, name)
+        return replace(incoming, user_name=name)
+
+    def _known_name(self, user_id: str) -> str | None:
+        with self.ctx.sessions() as session:
+            cached = session.get(UserName, (CHANNEL, user_id))
+            if cached is None:
+                return None
+            fetched = cached.fetched_at if cached.fetched_at.tzinfo else cached.fetched_at.replace(tzinfo=timezone.utc)
+            return cached.display_name if datetime.now(timezone.utc) - fetched < NAME_FRESH_FOR else None
+
+    def _remember_name(self, user_id: str, name: str) -> None:
+        try:
+            with self.ctx.sessions() as session:
+                session.merge(UserName(channel=CHANNEL, user_id=user_id, display_name=name[:200],
+                                       fetched_at=datetime.now(timezone.utc)))
+                session.commit()
+        except IntegrityError:  # another process stored it at the same moment
+            pass
+
+    @staticmethod
+    async def _safely(call, what: str) -> bool:
+        """Make a Slack call; a refusal or a network failure is logged, never raised into the server."""
+        try:
+            response = await call
+            status = getattr(response, "status_code", 200)  # response_url posts answer with a status, not raise
+            if status < 400:
+                return True
+            log.warning("Slack %s failed: HTTP %s %s", what, status, getattr(response, "body", ""))
+        except SlackApiError as error:
+            log.warning("Slack %s failed: %s", what, error.response.get("error"))
+        except Exception:
+            log.exception("Slack %s failed", what)
+        return False
