@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import uuid
+from collections.abc import Callable
 
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
@@ -22,7 +23,7 @@ from handlers.help import run_help, run_plan, usage_reply
 from handlers.log import run_log
 from handlers.messages import Incoming, Reply, ReplyKind
 from handlers.status import run_status
-from storage.activities import claim_event
+from storage.activities import already_handled, claim_event
 
 log = logging.getLogger(__name__)
 
@@ -31,16 +32,27 @@ def dispatch(incoming: Incoming, ctx: Context) -> Reply:
     command = parse.parse_command(incoming.text)
     if isinstance(command, parse.UsageError):
         return usage_reply(command.message, command.example, command.topic)
+    return run_once(incoming, ctx, lambda session: run(session, ctx, incoming, command))
+
+
+def run_once(incoming: Incoming, ctx: Context, work: Callable[[Session], Reply]) -> Reply:
+    """Run `work` in one transaction, with the claim on the message's key, and catch what it throws.
+
+    The key is claimed after the work, just before the commit, so that on SQLite the
+    write lock is held no longer than needed; a second delivery racing the first fails
+    on the key's unique constraint and its work is rolled back. An error reply rolls
+    everything back and claims nothing: bad input changes nothing and may be sent again.
+    """
     try:
         with ctx.sessions() as session:
-            # Every redelivery is dropped, questions too: the user got the answer once.
-            if incoming.event_key and not claim_event(session, incoming.event_key):
+            if incoming.event_key and already_handled(session, incoming.event_key):
                 return Reply(duplicate=True)
-            reply = run(session, ctx, incoming, command)
+            reply = work(session)
             if reply.kind is ReplyKind.ERROR:
-                session.rollback()  # an error changes nothing, not even half
-                if incoming.event_key:
-                    claim_event(session, incoming.event_key)
+                session.rollback()
+                return reply
+            if incoming.event_key:
+                claim_event(session, incoming.event_key)
             session.commit()
             return reply
     except IntegrityError:

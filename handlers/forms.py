@@ -14,27 +14,23 @@ as its Reply; an edit goes through the same checks as `edit` and `link`.
 """
 from __future__ import annotations
 
-import logging
 import re
-import uuid
-from collections.abc import Callable
 from datetime import date
 
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from handlers import parse
 from handlers.activities import run_edit, run_link
 from handlers.context import Context
+from handlers.dispatch import run_once
 from handlers.extract import extract_log_fields
-from handlers.log import KIND_LABELS, MODALITY_LABELS, ORGANISER, LogDraft, draft_from_text, store
+from handlers.log import KIND_LABELS, MODALITY_LABELS, ORGANISER, LogDraft, draft_from_text, status_for, store
 from handlers.matcher import confidence, match_indicators
 from handlers.messages import Incoming, Reply, ReplyKind
 from plan_data.countries import get_country, resolve_country
 from plan_data.loader import Plan
-from storage.activities import claim_event, get_activity
+from storage.activities import get_activity
 
-log = logging.getLogger(__name__)
 
 LOG_FIELDS = ("title", "kind", "start_date", "end_date", "countries", "participants", "women", "modality",
               "indicators")
@@ -90,8 +86,7 @@ def read_log_form(values: dict, plan: Plan, today: date) -> LogDraft | FormError
         title=title[:300], kind=kind, modality=modality, start_date=start, end_date=end or start,
         countries=countries, organiser=organiser.group(1) if organiser else None,
         participants=participants, women=women, men=None, languages=list(read.languages) if read else [],
-        # The same rule as a typed log: an activity that has not started yet is planned.
-        status="planned" if start and start > today else "done",
+        status=status_for(start, today),
         codes=codes, matches=matches, confidence=confidence(matches) if matches else 0.0,
     )
 
@@ -101,7 +96,7 @@ def submit_log_form(incoming: Incoming, values: dict, ctx: Context) -> Reply | F
     draft = read_log_form(values, ctx.plan, ctx.today())
     if isinstance(draft, dict):
         return draft
-    return _once(incoming, ctx, lambda session: store(session, ctx.plan, incoming, draft))
+    return run_once(incoming, ctx, lambda session: store(session, ctx.plan, incoming, draft))
 
 
 def values_from_text(text: str, plan: Plan, today: date) -> dict:
@@ -159,7 +154,7 @@ def submit_edit_form(incoming: Incoming, activity_id: int, values: dict, ctx: Co
                 reply = done if reply.kind is not ReplyKind.DONE else _merged(reply, done)
         return reply
 
-    return _once(incoming, ctx, edit)
+    return run_once(incoming, ctx, edit)
 
 
 def indicator_options(plan: Plan, typed: str, limit: int = 20) -> list[tuple[str, str]]:
@@ -169,34 +164,6 @@ def indicator_options(plan: Plan, typed: str, limit: int = 20) -> list[tuple[str
     ranked = [m.code for m in match_indicators(typed, plan, limit) if m.score > 0] if typed else list(plan.indicators)
     codes = list(dict.fromkeys(by_code + ranked))[:limit]
     return [(code, plan.indicators[code].text) for code in codes]
-
-
-def _once(incoming: Incoming, ctx: Context, work: Callable[[Session], Reply]) -> Reply:
-    """Run `work` in one transaction with the claim on the submission's key, as dispatch does for messages."""
-    try:
-        with ctx.sessions() as session:
-            if incoming.event_key and not claim_event(session, incoming.event_key):
-                return Reply(duplicate=True)
-            reply = work(session)
-            if reply.kind is ReplyKind.ERROR:
-                session.rollback()  # nothing half-done, and the form may be sent again
-            else:
-                session.commit()
-            return reply
-    except IntegrityError:
-        if incoming.event_key:  # another process stored the same submission first
-            return Reply(duplicate=True)
-        return _failure(incoming)
-    except Exception:
-        return _failure(incoming)
-
-
-def _failure(incoming: Incoming) -> Reply:
-    error_id = uuid.uuid4().hex[:8]
-    log.exception("form failed [%s] channel=%s user=%s", error_id, incoming.channel, incoming.user_id)
-    return Reply(title="Sorry, something went wrong on my side",
-                 lines=[f"Nothing was changed. If it happens again, tell the team the error id {error_id}."],
-                 kind=ReplyKind.ERROR)
 
 
 def _merged(first: Reply, then: Reply) -> Reply:

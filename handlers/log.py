@@ -84,6 +84,11 @@ def _iso(value: date | None) -> str | None:
     return value.isoformat() if value else None
 
 
+def status_for(start: date | None, today: date) -> str:
+    """An activity that has not started yet is planned; anything else was held."""
+    return "planned" if start and start > today else "done"
+
+
 def draft_from_text(text: str, plan: Plan, today: date) -> LogDraft:
     fields = extract_log_fields(text, today)
     problems = list(fields.problems)
@@ -110,7 +115,7 @@ def draft_from_text(text: str, plan: Plan, today: date) -> LogDraft:
         matches = match_indicators(INDICATOR_CODE.sub(" ", text), plan)
         sure = confidence(matches)
     organiser = ORGANISER.search(text)
-    status = "planned" if fields.start_date and fields.start_date > today else "done"
+    status = status_for(fields.start_date, today)
     return LogDraft(
         text=text, title=fields.title or text[:120], kind=fields.kind, modality=fields.modality,
         start_date=fields.start_date, end_date=fields.end_date, countries=countries,

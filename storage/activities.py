@@ -45,17 +45,16 @@ def _audit(session: Session, actor: Actor, action: str, activity_id: int, change
     return entry
 
 
-def claim_event(session: Session, key: str) -> bool:
-    """Record a platform message as handled; False when it already was.
+def already_handled(session: Session, key: str) -> bool:
+    return session.get(ProcessedEvent, key) is not None
 
-    The row is written in the caller's transaction, so the message's effects and
-    its claim commit together or not at all.
-    """
-    if session.get(ProcessedEvent, key) is not None:
-        return False
+
+def claim_event(session: Session, key: str) -> None:
+    """Record a platform message as handled, in the caller's transaction, so the message's
+    effects and its claim commit together or not at all. A concurrent claim of the same
+    key fails here, on the primary key, with IntegrityError."""
     session.add(ProcessedEvent(key=key))
-    session.flush()  # a concurrent duplicate fails here on the primary key
-    return True
+    session.flush()
 
 
 def create_activity(
