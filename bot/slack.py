@@ -15,7 +15,7 @@ import json
 import logging
 import re
 from dataclasses import replace
-from datetime import datetime, timedelta, timezone
+from datetime import timedelta
 
 from aiohttp import web
 from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
@@ -27,7 +27,6 @@ from slack_sdk.http_retry.builtin_async_handlers import (
     AsyncRateLimitErrorRetryHandler,
 )
 from slack_sdk.web.async_client import AsyncWebClient
-from sqlalchemy.exc import IntegrityError
 
 from bot.config import Settings
 from bot.delivery import DeliveryError
@@ -39,7 +38,7 @@ from handlers.context import Context
 from handlers.dispatch import dispatch
 from handlers.forms import activity_values, submit_edit_form, submit_log_form, values_from_text
 from handlers.messages import Incoming, Reply, ReplyKind
-from storage.models import UserName
+from storage.users import known_name, remember_name
 
 log = logging.getLogger(__name__)
 
@@ -353,21 +352,10 @@ class SlackListeners:
         return replace(incoming, user_name=name)
 
     def _known_name(self, user_id: str) -> str | None:
-        with self.ctx.sessions() as session:
-            cached = session.get(UserName, (CHANNEL, user_id))
-            if cached is None:
-                return None
-            fetched = cached.fetched_at if cached.fetched_at.tzinfo else cached.fetched_at.replace(tzinfo=timezone.utc)
-            return cached.display_name if datetime.now(timezone.utc) - fetched < NAME_FRESH_FOR else None
+        return known_name(self.ctx.sessions, CHANNEL, user_id, NAME_FRESH_FOR)
 
     def _remember_name(self, user_id: str, name: str) -> None:
-        try:
-            with self.ctx.sessions() as session:
-                session.merge(UserName(channel=CHANNEL, user_id=user_id, display_name=name[:200],
-                                       fetched_at=datetime.now(timezone.utc)))
-                session.commit()
-        except IntegrityError:  # another process stored it at the same moment
-            pass
+        remember_name(self.ctx.sessions, CHANNEL, user_id, name)
 
     @staticmethod
     async def _safely(call, what: str) -> bool:
