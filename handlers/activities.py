@@ -235,6 +235,10 @@ def run_undo(session: Session, ctx, incoming: Incoming, activity_id: int | None)
     if entry is None:
         where = f" to #{activity_id}" if activity_id else ""
         return error(f"You have no change{where} to undo.")
+    later = store.changed_by_others_since(session, entry)
+    if later is not None:
+        return error(f"{later.user_name or later.user_id} changed #{entry.activity_id} after you; undoing now "
+                     f"would overwrite that. Use `edit {entry.activity_id} …` instead.")
     activity = store.undo(session, _actor(incoming), entry)
     what = {"create": "logging", "delete": "deleting", "edit": "editing", "link": "linking",
             "unlink": "unlinking", "attendees": "adding attendees to"}[entry.action]
@@ -254,14 +258,9 @@ def run_link(session: Session, ctx, incoming: Incoming, command: parse.Link | pa
     if denied:
         return denied
     if isinstance(command, parse.Link):
-        # A person chose these: a suggestion they accept becomes "confirmed".
-        confirmed = []
-        for link in activity.links:
-            if link.plan_id == plan.id and link.indicator_code in command.codes and link.method == "fuzzy":
-                link.method = "confirmed"
-                confirmed.append(link.indicator_code)
+        # A person chose these: a suggestion among them becomes "confirmed".
         pairs = [(plan.indicators[c].outcome, c) for c in command.codes]
-        done = confirmed + store.add_links(session, _actor(incoming), activity, plan.id, pairs, "confirmed")
+        done = store.add_links(session, _actor(incoming), activity, plan.id, pairs, "confirmed")
         verb = "Linked"
     else:
         done = [s["code"] for s in store.remove_links(session, _actor(incoming), activity, plan.id, list(command.codes))]
@@ -328,7 +327,8 @@ def _attendee_list(activity: Activity) -> Reply:
         who = a.name or (f"{a.count} people" if a.count != 1 else "(unnamed)")
         rows.append([who, a.organisation or "–", country, a.sex or "–", a.role or "–"])
     fields = [Field("Attendees listed", str(activity.attendee_count)),
-              Field("Women listed", str(activity.attendee_women))]
+              Field("Women listed", "sex not stated for all" if activity.attendee_women is None
+                    else str(activity.attendee_women))]
     if activity.participants is not None:
         fields.append(Field("Participants stated", str(activity.participants)))
     return Reply(title=f"Attendees of #{activity.id} · {activity.title}", fields=fields,

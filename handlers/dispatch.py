@@ -52,13 +52,13 @@ def run_once(incoming: Incoming, ctx: Context, work: Callable[[Session], Reply])
                 session.rollback()
                 return reply
             if incoming.event_key:
-                claim_event(session, incoming.event_key)
+                try:
+                    claim_event(session, incoming.event_key)
+                except IntegrityError:  # another process handled the same delivery first
+                    session.rollback()
+                    return Reply(duplicate=True)
             session.commit()
             return reply
-    except IntegrityError:
-        if incoming.event_key:  # another process handled the same delivery first
-            return Reply(duplicate=True)
-        return _failure(incoming)
     except Exception:
         return _failure(incoming)
 

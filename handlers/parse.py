@@ -264,11 +264,20 @@ def _parse_links(verb: str, make):
         activity_id = _activity_id(words[0]) if words else None
         if activity_id is None:
             return _needs_id(verb, example)
-        codes = tuple(w.upper() for w in words[1:])
+        codes = tuple(dict.fromkeys(w.upper() for w in words[1:]))
         if not codes or not all(CODE.match(c) for c in codes):
             return UsageError(f"`{verb}` needs indicator codes such as BC1.I4.", example, verb)
         return make(activity_id, codes)
     return parse
+
+
+def _parse_undo(rest: str, _text: str) -> Command | UsageError:
+    if not rest.strip():
+        return Undo(None)
+    activity_id = _activity_id(rest)
+    if activity_id is None:
+        return UsageError("`undo` takes nothing, or the number of an activity.", "undo\nundo 12", "undo")
+    return Undo(activity_id)
 
 
 def _parse_plan(rest: str, _text: str) -> Command | UsageError:
@@ -343,7 +352,7 @@ _PARSERS = {
     "show": _single_id("show", "show 12", Show),
     "edit": _parse_edit,
     "delete": _single_id("delete", "delete 12", Delete),
-    "undo": lambda rest, text: Undo(_activity_id(rest) if rest.strip() else None),
+    "undo": _parse_undo,
     "link": _parse_links("link", Link),
     "unlink": _parse_links("unlink", Unlink),
     "plan": _parse_plan,

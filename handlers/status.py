@@ -31,6 +31,9 @@ class Target:
 def resolve_target(text: str, plan: Plan) -> Target | None:
     """What a status question is about: a plan item, a country, or free text matched to the plan."""
     code = plan.resolve(text) or plan.resolve(NOISE.sub(" ", text).strip())
+    if code in plan.outputs:  # an output is reported through the indicator paired with it, else its outcome
+        paired = [i.code for i in plan.indicators.values() if i.output == code]
+        code = paired[0] if paired else plan.outputs[code].outcome
     if code:
         return Target(_kind_of(code, plan), code)
     country = _country_named(text)
@@ -41,6 +44,9 @@ def resolve_target(text: str, plan: Plan) -> Target | None:
 
 
 def _country_named(text: str) -> Country | None:
+    country = resolve_country(text.strip(" ?!.,"))
+    if country:
+        return country
     cleaned = NOISE.sub(" ", text).strip(" ,")
     country = resolve_country(cleaned) if len(cleaned) > 2 or cleaned.isupper() else None
     if country:
@@ -69,7 +75,7 @@ def indicator_value(measure: str, figures: Figures) -> int:
         "trainings": figures.trainings,
         "participants": figures.participants,
         "languages": figures.languages,
-        "regional_centres": figures.organisers,
+        "regional_centres": figures.regional_centres,
     }[measure]
 
 
@@ -142,7 +148,8 @@ def _totals_fields(figures: Figures) -> list[Field]:
     return [
         Field("Activities", str(figures.activities)),
         Field("Participants", f"{figures.participants:,}"),
-        Field("Women", f"{figures.women:,} ({women_share(figures)})" if figures.women else "–"),
+        Field("Women", f"{figures.women:,} ({women_share(figures)})"
+              if figures.women or figures.participants_with_sex else "not reported"),
         Field("Countries reached", str(len(figures.countries))),
         Field("Last activity", figures.last_date.isoformat() if figures.last_date else "none yet"),
     ]

@@ -22,13 +22,6 @@ from storage.models import (
     utcnow,
 )
 
-# The fields `edit` may change, and what `undo` may restore.
-EDITABLE = (
-    "title", "kind", "modality", "start_date", "end_date", "city", "country", "organiser",
-    "participants", "women", "men", "status",
-)
-
-
 @dataclass(frozen=True)
 class Actor:
     user_id: str
@@ -121,18 +114,24 @@ def delete_activity(session: Session, actor: Actor, activity: Activity) -> None:
 
 def add_links(session: Session, actor: Actor, activity: Activity, plan_id: str,
               links: list[tuple[str, str]], method: str) -> list[str]:
-    """Link indicators (outcome, code) not linked yet; returns the codes added."""
-    have = {link.indicator_code for link in activity.links if link.plan_id == plan_id}
-    added = []
+    """Link indicators given as (outcome, code). A suggested link among them is confirmed
+    (takes `method`). Returns the codes linked or confirmed."""
+    current = {link.indicator_code: link for link in activity.links if link.plan_id == plan_id}
+    added, confirmed = [], []
     for outcome, code in links:
-        if code in have:
-            continue
-        activity.links.append(IndicatorLink(plan_id=plan_id, outcome_code=outcome, indicator_code=code,
-                                            method=method, score=None, created_by=actor.user_id))
-        added.append(code)
-    if added:
-        _audit(session, actor, "link", activity.id, {"plan_id": plan_id, "codes": added, "method": method})
-    return added
+        link = current.get(code)
+        if link is None:
+            current[code] = IndicatorLink(plan_id=plan_id, outcome_code=outcome, indicator_code=code,
+                                          method=method, score=None, created_by=actor.user_id)
+            activity.links.append(current[code])
+            added.append(code)
+        elif link.method == "fuzzy" and method != "fuzzy":
+            link.method = method
+            confirmed.append(code)
+    if added or confirmed:
+        _audit(session, actor, "link", activity.id,
+               {"plan_id": plan_id, "codes": added, "confirmed": confirmed, "method": method})
+    return added + confirmed
 
 
 def remove_links(session: Session, actor: Actor, activity: Activity, plan_id: str, codes: list[str]) -> list[dict]:
@@ -157,7 +156,8 @@ def add_attendees(session: Session, actor: Actor, activity: Activity, people: li
 
 def _recount_attendees(activity: Activity) -> None:
     activity.attendee_count = sum(a.count for a in activity.attendees)
-    activity.attendee_women = sum(a.count for a in activity.attendees if a.sex == "female")
+    known = all(a.sex for a in activity.attendees)
+    activity.attendee_women = sum(a.count for a in activity.attendees if a.sex == "female") if known else None
 
 
 def last_undoable(session: Session, user_id: str, activity_id: int | None = None) -> AuditEntry | None:
@@ -166,6 +166,15 @@ def last_undoable(session: Session, user_id: str, activity_id: int | None = None
     if activity_id is not None:
         query = query.where(AuditEntry.activity_id == activity_id)
     return session.scalars(query.order_by(AuditEntry.id.desc()).limit(1)).first()
+
+
+def changed_by_others_since(session: Session, entry: AuditEntry) -> AuditEntry | None:
+    """A later change to the same activity by someone else, which an undo would silently overwrite."""
+    return session.scalars(
+        select(AuditEntry).where(AuditEntry.activity_id == entry.activity_id, AuditEntry.id > entry.id,
+                                 AuditEntry.user_id != entry.user_id, AuditEntry.undone_at.is_(None))
+        .order_by(AuditEntry.id.desc()).limit(1)
+    ).first()
 
 
 def undo(session: Session, actor: Actor, entry: AuditEntry) -> Activity:
@@ -184,11 +193,17 @@ def undo(session: Session, actor: Actor, entry: AuditEntry) -> Activity:
             else:
                 setattr(activity, name, _from_json(name, old))
     elif entry.action == "link":
-        codes = set(changes.get("codes", []))
-        for link in [l for l in activity.links if l.plan_id == changes.get("plan_id") and l.indicator_code in codes]:
-            activity.links.remove(link)
+        codes, confirmed = set(changes.get("codes", [])), set(changes.get("confirmed", []))
+        for link in [l for l in activity.links if l.plan_id == changes.get("plan_id")]:
+            if link.indicator_code in codes:
+                activity.links.remove(link)
+            elif link.indicator_code in confirmed:
+                link.method = "fuzzy"
     elif entry.action == "unlink":
+        have = {(l.plan_id, l.indicator_code) for l in activity.links}
         for saved in changes.get("links", []):
+            if (saved["plan_id"], saved["code"]) in have:
+                continue  # linked again since
             activity.links.append(IndicatorLink(
                 plan_id=saved["plan_id"], outcome_code=saved["outcome"], indicator_code=saved["code"],
                 method=saved["method"], score=saved["score"], created_by=saved["created_by"]))

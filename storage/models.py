@@ -60,7 +60,7 @@ class Activity(Base):
     # Kept in step with the attendee list, so figures can fall back on it in SQL
     # when no total was stated, without reading the attendees table.
     attendee_count: Mapped[int] = mapped_column(Integer, default=0)
-    attendee_women: Mapped[int] = mapped_column(Integer, default=0)
+    attendee_women: Mapped[int | None] = mapped_column(Integer)  # None unless every attendee's sex is known
     status: Mapped[str] = mapped_column(String(16), default="done")
     raw_text: Mapped[str] = mapped_column(Text)
     channel: Mapped[str] = mapped_column(String(16))

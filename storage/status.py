@@ -8,12 +8,13 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date
 
-from sqlalchemy import ColumnElement, Select, and_, case, distinct, func, literal, or_, select, union, union_all
+from sqlalchemy import ColumnElement, Select, and_, case, distinct, exists, func, literal, or_, select, union, union_all
 from sqlalchemy.orm import Session
 
 from storage.models import Activity, ActivityCountry, ActivityLanguage, Attendee, IndicatorLink
 
 TRAINING_KINDS = ("workshop", "training", "webinar", "online_course")
+REGIONAL_CENTRE_PATTERNS = ("BCRC%", "SCRC%", "BCCC%", "%REGIONAL CENTRE%", "%REGIONAL CENTER%")
 
 
 @dataclass
@@ -23,11 +24,12 @@ class Figures:
     activities: int = 0
     participants: int = 0
     women: int = 0
-    # Participants of the activities whose women were counted: the base of "% women".
+    # "% women" is taken over the activities that stated both a total and the women in it.
     participants_with_sex: int = 0
+    women_with_total: int = 0
     pilot_projects: int = 0
     trainings: int = 0
-    organisers: int = 0
+    regional_centres: int = 0
     languages: int = 0
     last_date: date | None = None
     countries: list[str] = field(default_factory=list)
@@ -36,7 +38,7 @@ class Figures:
     def women_share(self) -> float | None:
         if not self.participants_with_sex:
             return None
-        return self.women / self.participants_with_sex
+        return self.women_with_total / self.participants_with_sex
 
 
 def _participants() -> ColumnElement:
@@ -44,7 +46,8 @@ def _participants() -> ColumnElement:
 
 
 def _women() -> ColumnElement:
-    # Attendees by sex stand in for women only when no total was stated at all.
+    # Attendees stand in for women only when no total was stated at all; attendee_women
+    # is NULL unless every listed attendee's sex is known.
     return func.coalesce(
         Activity.women,
         case((and_(Activity.participants.is_(None), Activity.attendee_count > 0), Activity.attendee_women)),
@@ -74,24 +77,33 @@ def _distinct_countries(session: Session, base: Select) -> list[tuple[str, str]]
     return list(session.execute(select(both.c.key, both.c.country).order_by(both.c.key, both.c.country)))
 
 
+def _regional_centre() -> ColumnElement:
+    """Organisers that are BRS regional centres (BCRC, SCRC, BCCC …), for the regional-centre measures."""
+    name = func.upper(Activity.organiser)
+    return or_(*(name.like(pattern) for pattern in REGIONAL_CENTRE_PATTERNS))
+
+
 def _aggregates(group_key):
-    women = _women()
+    women, participants = _women(), _participants()
+    both = and_(women.is_not(None), participants.is_not(None))
     return [
         group_key.label("key"),
         func.count(Activity.id),
-        func.coalesce(func.sum(_participants()), 0),
+        func.coalesce(func.sum(participants), 0),
         func.coalesce(func.sum(women), 0),
-        func.coalesce(func.sum(case((women.is_not(None), _participants()))), 0),
+        func.coalesce(func.sum(case((both, participants))), 0),
+        func.coalesce(func.sum(case((both, women))), 0),
         func.coalesce(func.sum(case((Activity.kind == "pilot_project", 1), else_=0)), 0),
         func.coalesce(func.sum(case((Activity.kind.in_(TRAINING_KINDS), 1), else_=0)), 0),
-        func.count(distinct(Activity.organiser)),
+        func.count(distinct(case((_regional_centre(), func.upper(Activity.organiser))))),
         func.max(func.coalesce(Activity.end_date, Activity.start_date)),
     ]
 
 
 def _fill(figures: Figures, row) -> None:
     (_, figures.activities, figures.participants, figures.women, figures.participants_with_sex,
-     figures.pilot_projects, figures.trainings, figures.organisers, figures.last_date) = row
+     figures.women_with_total, figures.pilot_projects, figures.trainings, figures.regional_centres,
+     figures.last_date) = row
 
 
 def _period(since: date | None, until: date | None) -> list[ColumnElement]:
@@ -194,9 +206,13 @@ def country_by_outcome(session: Session, plan_id: str, country: str) -> dict[str
     return result
 
 
+def _linked(plan_id: str) -> ColumnElement:
+    # EXISTS, not IN: PostgreSQL plans `NOT IN (subquery)` as a row-by-row scan of the subquery.
+    return exists().where(IndicatorLink.activity_id == Activity.id, IndicatorLink.plan_id == plan_id)
+
+
 def unlinked_count(session: Session, plan_id: str, country: str | None = None) -> int:
-    query = select(func.count(Activity.id)).where(
-        _live(), ~Activity.id.in_(select(IndicatorLink.activity_id).where(IndicatorLink.plan_id == plan_id)))
+    query = select(func.count(Activity.id)).where(_live(), ~_linked(plan_id))
     if country is not None:
         query = query.where(_takes_part(country))
     return session.scalar(query) or 0
@@ -267,8 +283,7 @@ def data_gaps(session: Session, plan_id: str, outcome_codes: list[str] | None = 
     """Activities held whose record misses what the plan's indicators need.
 
     Unlinked activities belong to no outcome, so they are counted over the whole plan."""
-    linked = Activity.id.in_(select(IndicatorLink.activity_id).where(IndicatorLink.plan_id == plan_id))
-    unlinked = session.scalar(select(func.count(Activity.id)).where(_live(), ~linked)) or 0
+    unlinked = session.scalar(select(func.count(Activity.id)).where(_live(), ~_linked(plan_id))) or 0
     without_sex = session.scalar(
         select(func.count(Activity.id))
         .where(_live(), *_scoped(plan_id, outcome_codes), Activity.kind.in_(PEOPLE_KINDS), _women().is_(None))

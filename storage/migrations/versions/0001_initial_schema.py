@@ -29,7 +29,7 @@ def upgrade() -> None:
     sa.Column('women', sa.Integer(), nullable=True),
     sa.Column('men', sa.Integer(), nullable=True),
     sa.Column('attendee_count', sa.Integer(), nullable=False),
-    sa.Column('attendee_women', sa.Integer(), nullable=False),
+    sa.Column('attendee_women', sa.Integer(), nullable=True),
     sa.Column('status', sa.String(length=16), nullable=False),
     sa.Column('raw_text', sa.Text(), nullable=False),
     sa.Column('channel', sa.String(length=16), nullable=False),
