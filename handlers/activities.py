@@ -8,6 +8,7 @@ from sqlalchemy.orm import Session
 
 from handlers import parse
 from handlers.dates import DateError, find_dates
+from handlers.extract import MAX_COUNT, count_problems
 from handlers.log import KIND_LABELS, MODALITY_LABELS, activity_reply
 from handlers.messages import Action, Field, Incoming, Reply, ReplyKind, Table
 from plan_data.countries import get_country, resolve_country
@@ -23,6 +24,7 @@ EDIT_FIELDS = {
     "status": "status",
 }
 STATUSES = ("planned", "done", "cancelled")
+TEXT_LIMITS = {"title": 300, "city": 120, "organiser": 200}  # the columns' lengths
 
 
 def error(message: str, example: str = "") -> Reply:
@@ -152,16 +154,14 @@ def _read_field(name: str, value: str, today: date, out: dict) -> str | None:
     if kind == "text":
         if not value and name == "title":
             return "The title can't be empty."
-        out[name] = value[:300] or None
+        out[name] = value[:TEXT_LIMITS[name]] or None
     elif kind == "count":
         if value.lower() in ("", "none", "unknown", "-"):
             out[name] = None
-        elif not re.fullmatch(r"-?\d{1,7}", value):
-            return f"{name} must be a whole number, e.g. {name}=35 (got “{value}”)."
-        elif int(value) < 0:
-            return f"{name} can't be negative (got {value})."
+        elif not re.fullmatch(r"-?\d{1,9}", value):
+            return f"{name} must be a whole number, e.g. {name}=35 (got “{value[:20]}”)."
         else:
-            out[name] = int(value)
+            out[name] = int(value)  # count_problems says what is impossible about it
     elif kind in ("date", "daterange"):
         try:
             span = find_dates(value, today)
@@ -171,17 +171,17 @@ def _read_field(name: str, value: str, today: date, out: dict) -> str | None:
             return f"I can't read “{value}” as a date; write it as 2024-03-12 or 12 March 2024."
         if kind == "daterange":
             out["start_date"], out["end_date"] = span.start, span.end
-        else:
-            out[name] = span.start
+        else:  # a range given for one end: the start's start, the end's end
+            out[name] = span.start if name == "start_date" else span.end
     elif kind == "countries":
         codes = []
-        for part in re.split(r",|;|\band\b", value):
-            if not part.strip():
-                continue
-            country = resolve_country(part.strip())
-            if country is None:
-                return f"I don't know the country “{part.strip()}”."
-            codes.append(country.code)
+        for part in filter(None, (p.strip() for p in re.split(r"[,;]", value))):
+            # "Trinidad and Tobago" is one country; "Ghana and Togo" two.
+            found = [resolve_country(part)] if resolve_country(part) else [
+                resolve_country(p.strip()) for p in re.split(r"\band\b", part)]
+            if None in found:
+                return f"I don't know the country “{part}”."
+            codes += [country.code for country in found]
         out["countries"] = list(dict.fromkeys(codes))
         out["country"] = codes[0] if codes else None
     elif kind == "kind":
@@ -209,12 +209,7 @@ def _contradictions(activity: Activity, changes: dict) -> list[str]:
     start, end = after("start_date"), after("end_date")
     if start and end and end < start:
         problems.append(f"The end ({end}) would be before the start ({start}).")
-    total, women, men = after("participants"), after("women"), after("men")
-    if total is not None and women is not None and women > total:
-        problems.append(f"{women} women would be more than the {total} participants.")
-    if total is not None and women is not None and men is not None and women + men > total:
-        problems.append(f"{women} women and {men} men would be more than the {total} participants.")
-    return problems
+    return problems + count_problems(after("participants"), after("women"), after("men"))
 
 
 def run_delete(session: Session, ctx, incoming: Incoming, activity_id: int) -> Reply:
@@ -289,12 +284,12 @@ def run_attendees(session: Session, ctx, incoming: Incoming,
     if isinstance(command, parse.AttendeesAdd):
         for person in command.people:
             code = _country_code(person.country, problems)
-            people.append({"name": person.name, "organisation": person.organisation, "country": code,
-                           "sex": person.sex, "role": person.role, "count": 1})
+            people.append({"name": _cut(person.name), "organisation": _cut(person.organisation), "country": code,
+                           "sex": person.sex, "role": _cut(person.role), "count": 1})
     else:
         for count, typed in command.groups:
-            if count <= 0:
-                problems.append(f"“{count} from {typed}”: a count must be at least 1.")
+            if not 1 <= count <= MAX_COUNT:
+                problems.append(f"“{count} from {typed}”: a count must be between 1 and {MAX_COUNT:,}.")
             code = _country_code(typed, problems)
             people.append({"name": None, "organisation": None, "country": code, "sex": None, "role": None,
                            "count": count})
@@ -308,6 +303,10 @@ def run_attendees(session: Session, ctx, incoming: Incoming,
     reply.kind = ReplyKind.DONE
     reply.actions = [Action("Undo", f"undo {activity.id}", "danger")]
     return reply
+
+
+def _cut(text: str | None) -> str | None:
+    return text[:200] if text else text  # the columns' length
 
 
 def _country_code(typed: str | None, problems: list[str]) -> str | None:

@@ -23,6 +23,7 @@ Kind = Literal["workshop", "training", "webinar", "online_course", "meeting",
                "pilot_project", "guidance_launch", "other"]
 
 TITLE_MAX = 120
+MAX_COUNT = 1_000_000  # more people than any activity has; also keeps counts inside a 32-bit column
 
 
 @dataclass
@@ -226,20 +227,30 @@ def _read_counts(text: str) -> _Counts:
 
 
 def _count_problems(c: _Counts) -> list[str]:
-    """Contradictions in the counts, worded for the user; impossible values are cleared."""
+    """Clears impossible counts (count_problems has reported them) and applies a share of women."""
     problems = []
     for name in ("participants", "women", "men"):
         value = getattr(c, name)
-        if value is not None and value < 0:
-            problems.append(f"The number of {name} can't be negative ({value}).")
+        if value is not None and not 0 <= value <= MAX_COUNT:
             setattr(c, name, None)
     if c.women_share is not None:
         if c.women_share > 100:
             problems.append(f"{c.women_share:g}% women is more than everyone.")
         elif c.women is None and c.participants is not None:
             c.women = round(c.participants * c.women_share / 100)
-    p, w, m = c.participants, c.women, c.men
-    if p is not None:
+    return problems
+
+
+def count_problems(participants: int | None, women: int | None, men: int | None) -> list[str]:
+    """What is impossible about a head count, worded for the user (a log and an edit share it)."""
+    problems = []
+    for name, value in (("participants", participants), ("women", women), ("men", men)):
+        if value is not None and value < 0:
+            problems.append(f"The number of {name} can't be negative ({value}).")
+        elif value is not None and value > MAX_COUNT:
+            problems.append(f"{value:,} {name} is more than I can believe; the most is {MAX_COUNT:,}.")
+    p, w, m = participants, women, men
+    if p is not None and p >= 0:
         if w is not None and w > p:
             problems.append(f"More women ({w}) than participants ({p}).")
         if m is not None and m > p:
@@ -447,6 +458,7 @@ def extract_log_fields(text: str, today: date) -> LogFields:
     # Numbers inside the date are not counts.
     counted = _mask(body, date_span) if date_span else body
     counts = _read_counts(counted)
+    problems += count_problems(counts.participants, counts.women, counts.men)
     problems += _count_problems(counts)
 
     return LogFields(

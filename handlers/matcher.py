@@ -247,10 +247,17 @@ def _to_percent(raw: float) -> float:
     return round(100.0 * (1.0 - math.exp(-max(raw, 0.0) / SCORE_SCALE)), 1)
 
 
+# A head count says who came, not what the activity was about: "35 participants (14 women)"
+# must not pull a message toward the gender indicator.
+HEAD_COUNT = re.compile(
+    r"\b\d[\d,]*\s*(?:%\s*)?(?:women|woman|female|females|men|male|males|girls|boys|participants?|people|ppl|pax)\b",
+    re.IGNORECASE)
+
+
 def match_indicators(text: str, plan: Plan, limit: int = 5) -> list[Match]:
     """Indicators ranked for ``text``, best first; always ``limit`` of them (ties in plan order)."""
     idx = _index(plan)
-    raw = idx.raw_scores(text)
+    raw = idx.raw_scores(HEAD_COUNT.sub(" ", text))
     order = sorted(range(len(raw)), key=lambda i: -raw[i])[:limit]
     return [Match(idx.codes[i], _to_percent(raw[i]), idx.texts[i]) for i in order]
 

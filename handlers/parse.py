@@ -138,11 +138,13 @@ FILLER = {
 }
 STATUS_CUES = re.compile(r"\?\s*$|\b(status|progress|where do we stand|how many|so far)\b", re.I)
 QUESTION_CUES = re.compile(r"\?|\b(how|hows|how's|where|standing|stand|doing|looking|any news)\b", re.I)
-# Evidence that a verb-less message reports an activity: a kind of event, a count or a date.
+# Evidence that a verb-less message reports an activity: a kind of event, a head count, a dated day.
 ACTIVITY_CUES = re.compile(
     r"\b(workshops?|wkshps?|trainings?|trained|webinars?|courses?|e-course|meetings?|mtg|pilots?|missions?|"
-    r"consultations?|sessions?|side event|calls?|briefings?|launch(ed)?|coaching|seminars?|held|ran|organi[sz]ed|"
-    r"participants?|ppl|attendees|delegates)\b|\d", re.I)
+    r"consultations?|sessions?|side event|calls?|briefings?|launch(ed)?|coaching|seminars?|"
+    r"\d+\s+(participants?|people|ppl|attendees|delegates|officers|experts|staff|stakeholders)|"
+    r"\d{1,2}\s*[-–]?\s*\d{0,2}\s+(jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\.?\s+\d{4}|"
+    r"\d{4}-\d{2}-\d{2})\b", re.I)
 QUESTION_WORDS = {"how", "hows", "where"}
 MENTION = re.compile(r"^\s*(<@[\w|.-]+>|@\w+|/tap\b)\s*", re.I)
 ID_FILLER = {"me", "activity", "entry", "number", "no", "no.", "please", "pls"}
@@ -201,9 +203,9 @@ def _verb_of(word: str) -> str | None:
         return word
     if word in SYNONYMS:
         return SYNONYMS[word]
-    if len(word) >= 4:  # small typos: "stauts", "attendes", "dlete"
+    if len(word) >= 4:  # small typos ("stauts", "attendes", "dlete"), not other words ("helped", "delegates")
         hit = process.extractOne(word, VERBS, scorer=fuzz.ratio, score_cutoff=80)
-        if hit:
+        if hit and abs(len(word) - len(hit[0])) <= 1 and not word.startswith(hit[0]):
             return hit[0]
     return None
 
@@ -313,7 +315,7 @@ def _parse_attendees(rest: str, _text: str) -> Command | UsageError:
     if re.match(r"add\b", body, re.I):
         return _parse_people(activity_id, body[3:])
     groups = []
-    for part in re.split(r"[,;\n]|\band\b", body):
+    for part in re.split(r"[,;\n]|\band\b(?=\s*\d)", body):  # "3 from Trinidad and Tobago" stays whole
         if not part.strip():
             continue
         match = COUNT_GROUP.match(part)
@@ -332,6 +334,9 @@ def _parse_people(activity_id: int, body: str) -> Command | UsageError:
         parts = [p.strip() or None for p in line.split(";")]
         if len(parts) > 5:
             return UsageError(f"An attendee has at most five parts; I got {len(parts)} in “{line.strip()[:80]}”.",
+                              ATTENDEE_EXAMPLE, "attendees")
+        if not any(parts):
+            return UsageError("An attendee needs at least a name, an organisation or a country.",
                               ATTENDEE_EXAMPLE, "attendees")
         parts += [None] * (5 - len(parts))
         name, organisation, country, sex, role = parts
