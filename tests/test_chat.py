@@ -99,14 +99,69 @@ def test_incomplete_log_is_stored_and_says_what_is_missing(chat, ctx):
 def test_unclear_match_offers_the_top_three_to_pick(chat, ctx):
     reply = chat("log meeting with partners, 3 May 2024, Kenya")
     links = [a for a in reply.actions if a.command.startswith("link 1 ")]
-    if links:  # the matcher was not sure: the user picks
-        assert len(links) == 3
-        picked = chat(links[0].command)
-        assert picked.kind is ReplyKind.DONE
-        code = links[0].command.split()[-1]
-        with ctx.sessions() as session:
-            activity = session.get(Activity, 1)
-            assert [(l.indicator_code, l.method) for l in activity.links] == [(code, "confirmed")]
+    assert len(links) == 3 and "Which indicator" in reply.text
+    picked = chat(links[0].command)
+    assert picked.kind is ReplyKind.DONE
+    code = links[0].command.split()[-1]
+    with ctx.sessions() as session:
+        activity = session.get(Activity, 1)
+        assert [(l.indicator_code, l.method) for l in activity.links] == [(code, "confirmed")]
+
+
+def test_a_clear_match_links_by_itself_and_confirming_it_can_be_undone(chat, ctx):
+    reply = chat("log workshop on BAT/BEP for UPOPs reduction, 3 May 2024, Kenya, 20 participants")
+    assert "SC2.I4 (suggested)" in reply.text
+    assert chat("link 1 SC2.I4").kind is ReplyKind.DONE
+    with ctx.sessions() as session:
+        assert [(l.indicator_code, l.method) for l in session.get(Activity, 1).links] == [("SC2.I4", "confirmed")]
+    assert chat("undo").title.startswith("Undone: linking #1")
+    with ctx.sessions() as session:
+        activity = session.get(Activity, 1)
+        assert activity.deleted_at is None  # the activity stays; only the confirmation is undone
+        assert [(l.indicator_code, l.method) for l in activity.links] == [("SC2.I4", "fuzzy")]
+
+
+def test_undo_never_overwrites_a_later_change_by_someone_else(chat, ctx):
+    log_three(chat)
+    chat("edit 3 participants=50")
+    assert chat.as_user("admin")("edit 3 women=40").kind is ReplyKind.DONE
+    reply = chat("undo")
+    assert reply.kind is ReplyKind.ERROR and "admin changed #3 after you" in reply.text
+    assert figures(ctx, "indicator", "BC1.I2")["BC1.I2"]["participants"] == 50
+    assert chat("undo twelve").kind is ReplyKind.ERROR  # not an id: nothing is undone
+    assert figures(ctx, "indicator", "BC1.I2")["BC1.I2"]["participants"] == 50
+
+
+def test_women_share_uses_complete_records_only(chat, ctx):
+    chat("log workshop, Accra, Ghana, 3 May 2024, 14 women attended BC1.I2")  # no total
+    chat("log workshop, Lomé, Togo, 4 May 2024, 10 participants (5 women) BC1.I2")
+    chat("log workshop, Lagos, Nigeria, 5 May 2024 BC1.I2")
+    chat("attendees 3 10 from Nigeria")  # sexes unknown: not zero women
+    row = figures(ctx, "indicator", "BC1.I2")["BC1.I2"]
+    assert row["women"] == 19 and row["participants"] == 20
+    assert re.search(r"Women: 19 \(50%\)", chat("status BC1.I2").text)
+
+
+def test_regional_centres_count_regional_centres_only(chat, ctx):
+    chat("log web portal update by BCRC-Caribbean, 3 May 2024 CC2.I3")
+    chat("log web portal update by SCRC Kenya, 4 May 2024 CC2.I3")
+    chat("log web portal review with FAO, 5 May 2024 CC2.I3")
+    row = figures(ctx, "indicator", "CC2.I3")["CC2.I3"]
+    assert row["activities"] == 3 and row["value"] == 2
+
+
+def test_status_of_an_output_reports_its_indicator(chat):
+    log_three(chat)
+    reply = chat("status SC2.O5")
+    assert reply.title.startswith("SC2.I5 · status") and "12 experts trained" in reply.text
+
+
+def test_chatter_is_not_logged(chat, ctx):
+    for message in ("thanks, see you at 3pm", "I will send the 2 reports tomorrow", "Delegates from 5 countries met",
+                    "ok thanks, will do"):
+        assert chat(message).kind in (ReplyKind.ERROR, ReplyKind.HELP), message
+    with ctx.sessions() as session:
+        assert session.query(Activity).count() == 0
 
 
 def test_contradictions_are_refused_and_quoted_back(chat, ctx):
@@ -116,6 +171,7 @@ def test_contradictions_are_refused_and_quoted_back(chat, ctx):
         "log workshop in Accra, Ghana, 31 Feb 2024, 20 participants": "Feb",
         "log workshop in Accra, country: Wakanda, 12 March 2024": "Wakanda",
         "log workshop in Accra, Ghana, 12 March 2024, SC9.I1": "SC9.I1",
+        "log workshop in Accra, Ghana, 12 March 2024, 2147483648 participants": "the most is 1,000,000",
     }
     for message, clue in cases.items():
         reply = chat(message)
@@ -134,7 +190,8 @@ def test_bad_input_gets_help_and_changes_nothing(chat, ctx):
         "edit 1 women=99", "edit 1 colour=blue", "edit 1 start_date=2024-02-30", "edit 1 end_date=2020-01-01",
         "delete 999", "link 1 XX9.I9", "link 1", "unlink", "attendees 1 add A; B; Wakanda; F; x",
         "attendees 1 add A; B; Ghana; Q; x", "attendees 1 -3 from Ghana", "attendees x", "status Wakandaland",
-        "plan ZZ9", "x" * 10_000, "log " + "noise " * 2000,
+        "plan ZZ9", "x" * 10_000, "log " + "noise " * 2000, "attendees 1 99999999999 from Ghana",
+        "attendees 1 add ;;;;", "undo abc", "edit 1 men=500", "edit 1 participants=99999999",
     ]
     with ctx.sessions() as session:
         before = (session.query(Activity).count(), session.query(Attendee).count(),
@@ -179,7 +236,7 @@ def test_only_the_author_or_an_admin_changes_an_activity(chat):
 
 def test_link_unlink_and_confirm(chat, ctx):
     log_three(chat)
-    assert chat("link 2 SC2.I1 CC1.I8").kind is ReplyKind.DONE
+    assert chat("link 2 SC2.I1 CC1.I8 sc2.i1").kind is ReplyKind.DONE  # a code typed twice links once
     assert chat("link 2 SC2.I1").title.startswith("#2 is already linked")
     assert chat("unlink 2 CC1.I8").kind is ReplyKind.DONE
     with ctx.sessions() as session:
