@@ -42,6 +42,13 @@ def indicator_rows(ctx: Context):
                        " ".join(row["countries"]), row["last_date"] or ""]
 
 
+def _cell(value):
+    """Text that a spreadsheet would run as a formula ("=…", "+…", "-…", "@…") is kept as text."""
+    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
+        return "'" + value
+    return value
+
+
 def _iso(value) -> str:
     return value.isoformat() if value else ""
 
@@ -61,7 +68,7 @@ def export(ctx: Context, fmt: str, out: Path) -> list[Path]:
             sheet = book.create_sheet(title)
             sheet.append(columns)
             for row in rows:
-                sheet.append(row)
+                sheet.append([_cell(v) for v in row])
         book.save(out)
         return [out]
     stem = out.with_suffix("")
@@ -72,6 +79,6 @@ def export(ctx: Context, fmt: str, out: Path) -> list[Path]:
         with path.open("w", newline="", encoding="utf-8") as handle:
             writer = csv.writer(handle)
             writer.writerow(columns)
-            writer.writerows(rows)
+            writer.writerows([_cell(v) for v in row] for row in rows)
         written.append(path)
     return written

@@ -36,8 +36,8 @@ def _actor(incoming: Incoming) -> Actor:
     return Actor(incoming.user_id, incoming.user_name, incoming.channel)
 
 
-def _find(session: Session, activity_id: int) -> Activity | Reply:
-    activity = store.get_activity(session, activity_id)
+def _find(session: Session, activity_id: int, for_update: bool = False) -> Activity | Reply:
+    activity = store.get_activity(session, activity_id, for_update)
     if activity is None:
         return error(f"There is no activity #{activity_id}.", "list mine")
     return activity
@@ -112,7 +112,7 @@ def _short(text: str, limit: int) -> str:
 
 
 def run_edit(session: Session, ctx, incoming: Incoming, command: parse.Edit, today: date) -> Reply:
-    activity = _find(session, command.activity_id)
+    activity = _find(session, command.activity_id, for_update=True)
     if isinstance(activity, Reply):
         return activity
     if not command.changes:
@@ -213,7 +213,7 @@ def _contradictions(activity: Activity, changes: dict) -> list[str]:
 
 
 def run_delete(session: Session, ctx, incoming: Incoming, activity_id: int) -> Reply:
-    activity = _find(session, activity_id)
+    activity = _find(session, activity_id, for_update=True)
     if isinstance(activity, Reply):
         return activity
     denied = _may_change(ctx, incoming, activity)
@@ -246,7 +246,7 @@ def run_link(session: Session, ctx, incoming: Incoming, command: parse.Link | pa
     unknown = [c for c in command.codes if c not in plan.indicators]
     if unknown:
         return error(f"{', '.join(unknown)} is not an indicator of the plan.", f"plan {unknown[0][:3]}")
-    activity = _find(session, command.activity_id)
+    activity = _find(session, command.activity_id, for_update=True)
     if isinstance(activity, Reply):
         return activity
     denied = _may_change(ctx, incoming, activity)
@@ -272,7 +272,7 @@ def run_link(session: Session, ctx, incoming: Incoming, command: parse.Link | pa
 
 def run_attendees(session: Session, ctx, incoming: Incoming,
                   command: parse.AttendeesAdd | parse.AttendeesCount | parse.AttendeesList) -> Reply:
-    activity = _find(session, command.activity_id)
+    activity = _find(session, command.activity_id, for_update=True)
     if isinstance(activity, Reply):
         return activity
     if isinstance(command, parse.AttendeesList):

@@ -204,8 +204,8 @@ def _country_reply(session: Session, plan: Plan, code: str) -> Reply:
     data = _country_data(session, plan, code)
     rows = [[c["code"], plan.conventions[c["code"]].name, str(c["activities"]), f"{c['participants']:,}",
              ", ".join(o["code"] for o in c["outcomes"]) or "–"] for c in data["conventions"]]
-    fields = [Field("Activities", str(data["activities"])), Field("Participants", f"{data['participants']:,}"),
-              Field("Region", data["region"])]
+    fields = [Field("Activities", str(data["activities"])),
+              Field("Participants in them", f"{data['participants']:,}"), Field("Region", data["region"])]
     context = []
     if data["unlinked_activities"]:
         context.append(f"{data['unlinked_activities']} of its activities are not linked to any indicator yet.")

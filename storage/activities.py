@@ -78,11 +78,12 @@ def create_activity(
     return activity
 
 
-def get_activity(session: Session, activity_id: int) -> Activity | None:
-    """A live (not deleted) activity, with its countries, links and attendees."""
+def get_activity(session: Session, activity_id: int, for_update: bool = False) -> Activity | None:
+    """A live (not deleted) activity, with its countries, links and attendees. `for_update`
+    locks its row until commit (PostgreSQL), so two processes changing it take turns."""
+    query = select(Activity).where(Activity.id == activity_id, Activity.deleted_at.is_(None))
     return session.scalars(
-        select(Activity)
-        .where(Activity.id == activity_id, Activity.deleted_at.is_(None))
+        (query.with_for_update(of=Activity) if for_update else query)
         .options(selectinload(Activity.countries), selectinload(Activity.links),
                  selectinload(Activity.attendees), selectinload(Activity.languages))
     ).one_or_none()

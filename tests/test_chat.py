@@ -76,7 +76,7 @@ def test_three_workshops_and_attendees_give_the_right_figures(chat, ctx):
     assert re.search(r"BC1.I2\s+3 Parties", text)
     text = chat("status Ghana").text
     assert text.startswith("Ghana")
-    assert "Activities: 2" in text and "Participants: 55" in text
+    assert "Activities: 2" in text and "Participants in them: 55" in text
 
 
 def test_convention_status_counts_each_activity_once(chat, ctx):

@@ -64,7 +64,7 @@ def test_scripted_chat_session(database_url):
     assert replies[3].startswith("Added 6 attendees to #3")
     assert "SC2.I3" in replies[4] and "3 Parties" in replies[4] and "12 experts trained" in out
     assert replies[5].startswith("BC1 · ") and "3 Parties" in replies[5]
-    assert "Ghana · what it took part in" in out and "Participants: 55" in out
+    assert "Ghana · what it took part in" in out and "Participants in them: 55" in out
     assert "I didn't understand “frobnicate”" in out and "Traceback" not in out
     # The same database, a new process: nothing was lost.
     status = json.loads(run(["status", "--json", "SC2"], database_url).stdout)
@@ -158,3 +158,13 @@ def test_serve_refuses_a_token_without_signing_secret(tmp_path):
     result = subprocess.run(TAPBOT + ["serve", "--port", "0"], capture_output=True, text=True, env=env, cwd=ROOT,
                             timeout=60)
     assert result.returncode == 2 and "SLACK_SIGNING_SECRET" in result.stderr
+
+
+def test_export_keeps_formulas_as_text(tmp_path):
+    db = f"sqlite:///{tmp_path / 'x.db'}"
+    run(["chat", "--user", "amina"], db, stdin="log =HYPERLINK(\"http://x\") workshop, Accra, Ghana, 3 May 2024\n")
+    run(["export", "--format", "xlsx", "--out", str(tmp_path / "tap.xlsx")], db)
+    from openpyxl import load_workbook
+
+    cell = load_workbook(tmp_path / "tap.xlsx")["Activities"]["B2"]
+    assert cell.data_type == "s" and cell.value.startswith("'=")
