@@ -8,6 +8,7 @@ from datetime import date, datetime, timezone
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
+from handlers.status import StatusCache
 from plan_data.loader import Plan
 
 
@@ -21,6 +22,8 @@ class Context:
     plan: Plan
     admins: frozenset[str] = frozenset()
     today: Callable[[], date] = field(default=utc_today)
+    # Status replies reused until the data changes (see handlers.status.StatusCache).
+    status_cache: StatusCache = field(default_factory=StatusCache, compare=False)
 
     @property
     def engine(self) -> Engine:

@@ -79,7 +79,7 @@ def run(session: Session, ctx: Context, incoming: Incoming, command: parse.Comma
         case parse.Log(text):
             return run_log(session, ctx.plan, incoming, text, today)
         case parse.Status(target):
-            return run_status(session, ctx.plan, target)
+            return run_status(session, ctx.plan, target, ctx.status_cache)
         case parse.ListActivities(filter_text):
             return run_list(session, ctx.plan, incoming, filter_text, today)
         case parse.Show(activity_id):

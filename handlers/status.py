@@ -5,7 +5,11 @@ participants, pilot projects…), as the plan words it, never by one generic cou
 """
 from __future__ import annotations
 
+import copy
 import re
+import threading
+from collections import OrderedDict
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from sqlalchemy.orm import Session
@@ -15,7 +19,7 @@ from handlers.messages import Field, Reply, ReplyKind, Table
 from plan_data.countries import Country, find_countries, get_country, resolve_country
 from plan_data.loader import Plan
 from storage import status as figures_db
-from storage.activities import recent_activities
+from storage.activities import data_version, recent_activities
 from storage.status import Figures
 
 STATUS_EXAMPLE = "status SC2   ·   status Basel   ·   status SC2.I5   ·   status Ghana   ·   status customs trainings"
@@ -119,7 +123,36 @@ def _country_data(session: Session, plan: Plan, code: str) -> dict:
     }
 
 
-def run_status(session: Session, plan: Plan, text: str) -> Reply:
+class StatusCache:
+    """Status replies, reused until the data changes.
+
+    The key holds the newest audit entry's id: every change to activities, links and
+    attendees is audited, so a new entry means new figures. Each process keeps its own
+    replies but reads the version from the database, so every process is as current as
+    the database; nothing here is the only copy of anything.
+    """
+
+    def __init__(self, size: int = 256):
+        self.size = size
+        self._replies: OrderedDict[tuple, Reply] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def reply(self, session: Session, key: tuple, build: Callable[[], Reply]) -> Reply:
+        key = (*key, data_version(session))
+        with self._lock:
+            cached = self._replies.get(key)
+            if cached is not None:
+                self._replies.move_to_end(key)
+                return copy.deepcopy(cached)
+        reply = build()
+        with self._lock:
+            self._replies[key] = copy.deepcopy(reply)
+            while len(self._replies) > self.size:
+                self._replies.popitem(last=False)
+        return reply
+
+
+def run_status(session: Session, plan: Plan, text: str, cache: StatusCache | None = None) -> Reply:
     target = resolve_target(text, plan)
     if target is None:
         return Reply(
@@ -128,6 +161,12 @@ def run_status(session: Session, plan: Plan, text: str) -> Reply:
                    f"To ask where something stands: `{STATUS_EXAMPLE}`", "To see every command: `help`"],
             kind=ReplyKind.ERROR,
         )
+    if cache is None:
+        return _status_reply(session, plan, target)
+    return cache.reply(session, (plan.id, target), lambda: _status_reply(session, plan, target))
+
+
+def _status_reply(session: Session, plan: Plan, target: Target) -> Reply:
     if target.kind == "country":
         return _country_reply(session, plan, target.code)
     if target.kind == "convention":

@@ -8,7 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
-from sqlalchemy import Select, and_, exists, or_, select
+from sqlalchemy import Select, and_, exists, func, or_, select
 from sqlalchemy.orm import Session, selectinload
 
 from storage.models import (
@@ -36,6 +36,11 @@ def _audit(session: Session, actor: Actor, action: str, activity_id: int, change
     )
     session.add(entry)
     return entry
+
+
+def data_version(session: Session) -> int:
+    """Grows with every change to activities, links or attendees (each is audited)."""
+    return session.scalar(select(func.max(AuditEntry.id))) or 0
 
 
 def already_handled(session: Session, key: str) -> bool:

@@ -284,3 +284,21 @@ def test_status_json_shape(chat, ctx):
     data = figures(ctx, "outcome", "SC2")
     assert json.loads(json.dumps(data))  # serialisable
     assert set(data["SC2.I3"]) >= {"code", "measure", "value", "activities", "participants", "women", "countries"}
+
+
+def test_status_replies_follow_every_change_in_every_process(chat, ctx):
+    from dataclasses import replace
+    from handlers.status import StatusCache
+    from conftest import Chat
+
+    log_three(chat)
+    other_process = Chat(replace(ctx, status_cache=StatusCache()), user="bob")
+    assert re.search(r"BC1.I2\s+1 Parties\s+1\s+20", chat("status BC1").text)
+    assert re.search(r"BC1.I2\s+1 Parties\s+1\s+20", other_process("status BC1").text)
+    chat("edit 3 participants=25")
+    assert re.search(r"BC1.I2\s+1 Parties\s+1\s+25", other_process("status BC1").text)
+    chat("undo")
+    assert re.search(r"BC1.I2\s+1 Parties\s+1\s+20", chat("status BC1").text)
+    other_process("attendees 3 2 from Benin")  # not bob's activity: refused, nothing changes
+    chat("attendees 3 2 from Benin")
+    assert re.search(r"BC1.I2\s+2 Parties", other_process("status BC1").text)
