@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session
 from handlers import parse
 from handlers.dates import DateError, find_dates
 from handlers.extract import MAX_COUNT, count_problems
-from handlers.log import KIND_LABELS, MODALITY_LABELS, activity_reply
+from handlers.log import KIND_LABELS, MODALITY_LABELS, activity_reply, status_for
 from handlers.messages import Action, Field, Incoming, Reply, ReplyKind, Table
 from plan_data.countries import get_country, resolve_country
 from plan_data.loader import Plan
@@ -132,6 +132,8 @@ def run_edit(session: Session, ctx, incoming: Incoming, command: parse.Edit, tod
         if problem:
             problems.append(problem)
     problems += _contradictions(activity, changes)
+    if "start_date" in changes and "status" not in changes and activity.status != "cancelled":
+        changes["status"] = status_for(changes["start_date"], today)  # new dates: held or still to come
     if problems:
         return Reply(title=f"#{activity.id} not changed", lines=[f"• {p}" for p in problems],
                      kind=ReplyKind.ERROR)

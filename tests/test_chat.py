@@ -302,3 +302,11 @@ def test_status_replies_follow_every_change_in_every_process(chat, ctx):
     other_process("attendees 3 2 from Benin")  # not bob's activity: refused, nothing changes
     chat("attendees 3 2 from Benin")
     assert re.search(r"BC1.I2\s+2 Parties", other_process("status BC1").text)
+
+
+def test_a_planned_activity_counts_once_its_dates_say_it_was_held(chat, ctx):
+    reply = chat("log Regional workshop on PCB, Accra, Ghana, 12-14 March 2026, 30 participants SC2.I3")
+    assert "Status: planned" in reply.text
+    assert figures(ctx, "indicator", "SC2.I3")["SC2.I3"]["activities"] == 0
+    chat("edit 1 dates=12-14 March 2025")
+    assert figures(ctx, "indicator", "SC2.I3")["SC2.I3"]["activities"] == 1
