@@ -15,7 +15,10 @@ from dataclasses import dataclass, field
 
 import jwt
 from aiohttp import web
+
 from cryptography.hazmat.primitives.asymmetric import rsa
+
+from fakes import LocalServer
 
 KEY_ID = "fake-connector-key"
 BOTFRAMEWORK_ISSUER = "https://api.botframework.com"
@@ -37,15 +40,14 @@ class Post:
         return None
 
 
-class FakeBotConnector:
+class FakeBotConnector(LocalServer):
     def __init__(self, prefix: str = "/amer/"):
         self.prefix = prefix  # real serviceUrls have a path: https://smba.trafficmanager.net/amer/
         self.posts: list[Post] = []
         self.fail_status: int | None = None
         self.on_post = None  # called with each Post (benchmarks time replies with it)
         self.key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-        self._runner: web.AppRunner | None = None
-        self.port = 0
+        super().__init__()
 
     @property
     def service_url(self) -> str:
@@ -71,16 +73,8 @@ class FakeBotConnector:
         app.router.add_post(self.prefix + "v3/conversations/{conversation}/activities", self._post)
         app.router.add_post(self.prefix + "v3/conversations/{conversation}/activities/{reply_to}", self._post)
         app.router.add_get("/keys", self._keys)
-        self._runner = web.AppRunner(app)
-        await self._runner.setup()
-        site = web.TCPSite(self._runner, "127.0.0.1", 0)
-        await site.start()
-        self.port = site._server.sockets[0].getsockname()[1]
+        await self.serve(app)
         return self
-
-    async def stop(self) -> None:
-        if self._runner:
-            await self._runner.cleanup()
 
     async def _post(self, request: web.Request) -> web.Response:
         post = Post(request.match_info["conversation"], request.match_info.get("reply_to"),

@@ -25,6 +25,9 @@ from urllib.parse import parse_qsl, urlencode
 
 from aiohttp import web
 
+from fakes import LocalServer
+
+
 TOKEN = "xoxb-test-token"
 TEAM = "T0TAP"
 BOT_USER = "U0TAPBOT"
@@ -63,7 +66,7 @@ def block_texts(blocks) -> list[str]:
     return out
 
 
-class FakeSlackAPI:
+class FakeSlackAPI(LocalServer):
     def __init__(self, users: dict[str, str] | None = None, token: str = TOKEN):
         self.token = token
         self.users = users or {}  # user id -> display name, for users.info
@@ -71,24 +74,15 @@ class FakeSlackAPI:
         self._failures: dict[str, list[tuple[str, int]]] = {}
         self._changed = asyncio.Event()
         self._ts = 0
-        self._runner: web.AppRunner | None = None
-        self.port = 0
+        super().__init__()
         self.on_call: Callable[[Call], None] | None = None  # told of each call as it arrives (benchmarks)
 
     async def start(self) -> "FakeSlackAPI":
         app = web.Application()
         app.router.add_route("*", "/api/{method}", self._api)
         app.router.add_post("/response/{id}", self._response_url)
-        self._runner = web.AppRunner(app, access_log=None)
-        await self._runner.setup()
-        site = web.TCPSite(self._runner, "127.0.0.1", 0)
-        await site.start()
-        self.port = site._server.sockets[0].getsockname()[1]
+        await self.serve(app)
         return self
-
-    async def stop(self) -> None:
-        if self._runner:
-            await self._runner.cleanup()
 
     async def __aenter__(self) -> "FakeSlackAPI":
         return await self.start()
