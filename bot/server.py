@@ -4,6 +4,7 @@ Each channel is on only when it is configured; the start-up log says which are.
 """
 from __future__ import annotations
 
+import gc
 import logging
 
 from aiohttp import web
@@ -30,6 +31,9 @@ def build_web_app(settings: Settings, ctx: Context) -> web.Application:
             log.info("%s is off: %s", name, reason)
         else:
             log.info("%s is on", name)
+    # What is built by now (plan, matcher index, SDKs) lives as long as the process; frozen,
+    # it is left out of the collector's full passes, which otherwise stall busy servers.
+    gc.freeze()
     return app
 
 
