@@ -136,7 +136,7 @@ def _match(args) -> int:
     many = args.text == ["-"]
     for text in _messages(args.text):
         _print_json([{"code": m.code, "score": round(m.score, 1), "text": m.text}
-                     for m in match_indicators(text, plan, limit=max(5, 10))], many)
+                     for m in match_indicators(text, plan, limit=10)], many)
     return 0
 
 
@@ -162,14 +162,12 @@ def _status(args) -> int:
         print(json.dumps({"error": f"no plan item, convention or country matches “{text}”"}), file=sys.stderr)
         return 2
     with ctx.sessions() as session:
-        data = status_data(session, ctx.plan, target)
-    if args.json:
-        _print_json(data, False)
-    else:
-        from handlers.render import render_text
-        from handlers.status import run_status
+        if args.json:
+            _print_json(status_data(session, ctx.plan, target), False)
+        else:
+            from handlers.render import render_text
+            from handlers.status import run_status
 
-        with ctx.sessions() as session:
             print(render_text(run_status(session, ctx.plan, text)))
     return 0
 

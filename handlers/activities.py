@@ -11,6 +11,7 @@ from handlers.dates import DateError, find_dates
 from handlers.extract import MAX_COUNT, count_problems
 from handlers.log import KIND_LABELS, MODALITY_LABELS, activity_reply, status_for
 from handlers.messages import Action, Field, Incoming, Reply, ReplyKind, Table
+from handlers.render import day, shorten
 from plan_data.countries import get_country, resolve_country
 from plan_data.loader import Plan
 from storage import activities as store
@@ -55,7 +56,7 @@ def run_show(session: Session, plan: Plan, activity_id: int) -> Reply:
         return activity
     reply = activity_reply(plan, activity, title=f"#{activity.id} · {activity.title}")
     reply.context.append(f"Logged by {activity.user_name or activity.user_id} on "
-                         f"{activity.created_at:%-d %b %Y} via {activity.channel}.")
+                         f"{day(activity.created_at)} via {activity.channel}.")
     if activity.attendees:
         reply.lines.append(f"{activity.attendee_count} attendees listed: `attendees {activity.id}`")
     reply.lines.append(f"> {activity.raw_text}")
@@ -86,11 +87,11 @@ def run_list(session: Session, plan: Plan, incoming: Incoming, text: str, today:
                 return error(f"I can't list by “{query}”.",
                              "list   ·   list mine   ·   list Ghana   ·   list Basel   ·   list 2024   ·   list March 2024")
             kwargs["since"], kwargs["until"] = span
-            label = f"Activities · {span[0]:%-d %b %Y} – {span[1]:%-d %b %Y}"
+            label = f"Activities · {day(span[0])} – {day(span[1])}"
     activities = store.recent_activities(session, limit=15, **kwargs)
     if not activities:
         return Reply(title=label, lines=["Nothing logged yet. Log one: `log …` (see `help log`)."])
-    rows = [[f"#{a.id}", a.start_date.isoformat() if a.start_date else "–", _short(a.title, 50),
+    rows = [[f"#{a.id}", a.start_date.isoformat() if a.start_date else "–", shorten(a.title, 50),
              ", ".join(c.country for c in a.countries) or "–",
              ", ".join(l.indicator_code for l in a.links if l.plan_id == plan.id) or "–"] for a in activities]
     return Reply(title=label, table=Table(["#", "Date", "Title", "Countries", "Indicators"], rows),
@@ -107,14 +108,13 @@ def _period(text: str, today: date) -> tuple[date, date] | None:
     return (span.start, span.end) if span else None
 
 
-def _short(text: str, limit: int) -> str:
-    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
-
-
 def run_edit(session: Session, ctx, incoming: Incoming, command: parse.Edit, today: date) -> Reply:
     activity = _find(session, command.activity_id, for_update=True)
     if isinstance(activity, Reply):
         return activity
+    denied = _may_change(ctx, incoming, activity)
+    if denied:
+        return denied
     if not command.changes:
         reply = activity_reply(ctx.plan, activity, title=f"Edit #{activity.id} · {activity.title}")
         reply.kind = ReplyKind.HELP
@@ -123,9 +123,6 @@ def run_edit(session: Session, ctx, incoming: Incoming, command: parse.Edit, tod
                        "Fields: " + ", ".join(sorted(set(EDIT_FIELDS) - {"organizer", "country", "date"}))]
         reply.form = "edit_activity"
         return reply
-    denied = _may_change(ctx, incoming, activity)
-    if denied:
-        return denied
     changes, problems = {}, []
     for name, value in command.changes:
         problem = _read_field(name, value, today, changes)

@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 
 from handlers.log import KIND_LABELS
 from handlers.messages import Reply
+from handlers.render import shorten
 from handlers.status import indicator_value, women_share
 from plan_data.countries import get_country
 from plan_data.loader import Plan
@@ -176,7 +177,7 @@ def render_digest(plan: Plan, scope: str, schedule: Schedule, data: DigestData, 
         for activity in data.activities:
             when = activity.end_date or activity.start_date
             where = f" ({get_country(activity.country).name})" if activity.country and get_country(activity.country) else ""
-            lines.append(f"• #{activity.id} {when:%d %b} · {_short(activity.title, 70)}{where}")
+            lines.append(f"• #{activity.id} {when:%d %b} · {shorten(activity.title, 70)}{where}")
         if t.activities > len(data.activities):
             lines.append(f"  … and {t.activities - len(data.activities)} more: `list {data.first_day:%B %Y}`")
     else:
@@ -224,7 +225,7 @@ def render_digest(plan: Plan, scope: str, schedule: Schedule, data: DigestData, 
         lines += ["", "*Coming up*"]
         for activity in data.coming_up:
             where = f" ({get_country(activity.country).name})" if activity.country and get_country(activity.country) else ""
-            lines.append(f"• {activity.start_date:%a %d %b} · {_short(activity.title, 70)}{where}")
+            lines.append(f"• {activity.start_date:%a %d %b} · {shorten(activity.title, 70)}{where}")
 
     context = ["Figures as `status` counts them, by each indicator's measure, for activities held "
                f"(not planned or cancelled) by their dates up to {data.last_day:%d %B %Y}."]
@@ -237,7 +238,3 @@ def render_digest(plan: Plan, scope: str, schedule: Schedule, data: DigestData, 
 
 def _held(n: int) -> str:
     return f"{n} {'activity' if n == 1 else 'activities'}"
-
-
-def _short(text: str, limit: int) -> str:
-    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"

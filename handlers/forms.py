@@ -27,6 +27,7 @@ from handlers.extract import extract_log_fields
 from handlers.log import KIND_LABELS, MODALITY_LABELS, ORGANISER, LogDraft, draft_from_text, status_for, store
 from handlers.matcher import confidence, match_indicators
 from handlers.messages import Incoming, Reply, ReplyKind
+from handlers.render import day
 from plan_data.countries import get_country, resolve_country
 from plan_data.loader import Plan
 from storage.activities import get_activity
@@ -57,7 +58,7 @@ def read_log_form(values: dict, plan: Plan, today: date) -> LogDraft | FormError
     if end and not start and "start_date" not in errors:
         errors["start_date"] = "Give the start date too (the same day for a one-day activity)."
     if start and end and end < start:
-        errors["end_date"] = f"The end ({end:%-d %b %Y}) is before the start ({start:%-d %b %Y})."
+        errors["end_date"] = f"The end ({day(end)}) is before the start ({day(start)})."
     countries = []
     for typed in _items(values.get("countries")):
         country = get_country(typed) if len(typed) == 2 and typed.isupper() else resolve_country(typed)

@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 from handlers.extract import extract_log_fields
 from handlers.matcher import AUTO_LINK_CONFIDENCE, Match, confidence, match_indicators
 from handlers.messages import Action, Field, Incoming, Reply, ReplyKind
+from handlers.render import day, shorten
 from plan_data.countries import find_countries, get_country, resolve_country
 from plan_data.loader import Plan
 from storage.activities import Actor, create_activity
@@ -186,7 +187,7 @@ def store(session: Session, plan: Plan, incoming: Incoming, draft: LogDraft) -> 
         reply.lines += ["Stored. Still missing:"] + [f"• {h}" for h in hints]
     if not links and draft.matches:
         reply.lines.append("Which indicator does it count toward?")
-        reply.actions = [Action(f"{m.code} · {_short(m.text, 40)}", f"link {activity.id} {m.code}")
+        reply.actions = [Action(f"{m.code} · {shorten(m.text, 40)}", f"link {activity.id} {m.code}")
                          for m in draft.matches[:3]]
     elif links and links[0][3] == "fuzzy":
         reply.context.append(f"Linked to {links[0][2]} by its closest match; change with "
@@ -218,8 +219,8 @@ def _dates(start: date | None, end: date | None) -> str:
     if start is None:
         return "no date"
     if end is None or end == start:
-        return start.strftime("%-d %b %Y")
-    return f"{start.strftime('%-d %b %Y')} – {end.strftime('%-d %b %Y')}"
+        return day(start)
+    return f"{day(start)} – {day(end)}"
 
 
 def _people(total: int | None, women: int | None) -> str:
@@ -228,7 +229,3 @@ def _people(total: int | None, women: int | None) -> str:
     if women is None:
         return f"{total} (women not stated)"
     return f"{total} ({women} women, {round(100 * women / total) if total else 0}%)"
-
-
-def _short(text: str, limit: int) -> str:
-    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"

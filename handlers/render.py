@@ -4,6 +4,16 @@ from __future__ import annotations
 from handlers.messages import Reply
 
 
+def shorten(text: str, limit: int) -> str:
+    """At most `limit` characters, cut at a word with an ellipsis."""
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
+
+
+def day(value) -> str:
+    """A date as people write it: 5 Mar 2024 (no leading zero, on every platform)."""
+    return f"{value.day} {value:%b %Y}"
+
+
 def render_text(reply: Reply) -> str:
     out: list[str] = []
     if reply.title:

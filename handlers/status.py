@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 
 from handlers.matcher import resolve_status_target
 from handlers.messages import Field, Reply, ReplyKind, Table
+from handlers.render import shorten
 from plan_data.countries import Country, find_countries, get_country, resolve_country
 from plan_data.loader import Plan
 from storage import status as figures_db
@@ -156,7 +157,7 @@ def run_status(session: Session, plan: Plan, text: str, cache: StatusCache | Non
     target = resolve_target(text, plan)
     if target is None:
         return Reply(
-            title=f"I didn't understand “{_shorten(text, 60)}”",
+            title=f"I didn't understand “{shorten(text, 60)}”",
             lines=["It is not a command, and not a plan code, a convention, a country or close to any indicator.",
                    f"To ask where something stands: `{STATUS_EXAMPLE}`", "To see every command: `help`"],
             kind=ReplyKind.ERROR,
@@ -229,7 +230,7 @@ def _convention_reply(session: Session, plan: Plan, code: str) -> Reply:
     outcomes = [o for o in plan.outcomes.values() if o.convention == code]
     per_outcome = figures_db.by_outcome(session, plan.id, [o.code for o in outcomes])
     total = figures_db.totals(session, plan.id, outcome_codes=[o.code for o in outcomes])
-    rows = [[o.code, _shorten(o.statement, 60), str(per_outcome[o.code].activities),
+    rows = [[o.code, shorten(o.statement, 60), str(per_outcome[o.code].activities),
              f"{per_outcome[o.code].participants:,}", women_share(per_outcome[o.code]),
              str(len(per_outcome[o.code].countries))] for o in outcomes]
     return Reply(
@@ -252,7 +253,3 @@ def _country_reply(session: Session, plan: Plan, code: str) -> Reply:
     lines = [f"#{a.id} {a.start_date or 'no date'} · {a.title}" for a in recent] or ["No activity yet."]
     return Reply(title=f"{data['name']} · what it took part in", lines=lines, fields=fields,
                  table=Table(["Convention", "", "Activities", "Participants", "Outcomes"], rows), context=context)
-
-
-def _shorten(text: str, limit: int) -> str:
-    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"

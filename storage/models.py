@@ -64,7 +64,7 @@ class Activity(Base):
     status: Mapped[str] = mapped_column(String(16), default="done")
     raw_text: Mapped[str] = mapped_column(Text)
     channel: Mapped[str] = mapped_column(String(16))
-    conversation_id: Mapped[str] = mapped_column(String(200))
+    conversation_id: Mapped[str] = mapped_column(String(400))
     user_id: Mapped[str] = mapped_column(String(200), index=True)
     user_name: Mapped[str | None] = mapped_column(String(200))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)

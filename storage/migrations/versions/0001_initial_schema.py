@@ -33,7 +33,7 @@ def upgrade() -> None:
     sa.Column('status', sa.String(length=16), nullable=False),
     sa.Column('raw_text', sa.Text(), nullable=False),
     sa.Column('channel', sa.String(length=16), nullable=False),
-    sa.Column('conversation_id', sa.String(length=200), nullable=False),
+    sa.Column('conversation_id', sa.String(length=400), nullable=False),
     sa.Column('user_id', sa.String(length=200), nullable=False),
     sa.Column('user_name', sa.String(length=200), nullable=True),
     sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
