@@ -105,12 +105,14 @@ def status_data(session: Session, plan: Plan, target: Target) -> dict:
 
 def _country_data(session: Session, plan: Plan, code: str) -> dict:
     country = get_country(code)
-    total = figures_db.totals(session, plan.id, country=code)
+    total = figures_db.totals(session, plan.id, country=code, with_countries=False)
     per_outcome = figures_db.country_by_outcome(session, plan.id, code)
+    groups = {c: [o.code for o in plan.outcomes.values() if o.convention == c] for c in plan.conventions}
+    per_convention = figures_db.country_by_convention(session, plan.id, code, groups)
     conventions = []
     for convention in plan.conventions.values():
-        outcomes = [o.code for o in plan.outcomes.values() if o.convention == convention.code]
-        figures = figures_db.totals(session, plan.id, outcome_codes=outcomes, country=code)
+        outcomes = groups[convention.code]
+        figures = per_convention[convention.code]
         conventions.append({
             "code": convention.code, "activities": figures.activities, "participants": figures.participants,
             "women": figures.women,
