@@ -19,6 +19,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
@@ -84,7 +85,10 @@ class Activity(Base):
         back_populates="activity", cascade="all, delete-orphan", order_by="Attendee.id"
     )
 
-    __table_args__ = (Index("ix_activities_live_start", "deleted_at", "start_date"),)
+    # Live activities only, by date: most queries want just those, and an index led by
+    # deleted_at (NULL for nearly every row) would make both databases scan them all.
+    __table_args__ = (Index("ix_activities_live_start", "start_date",
+                            sqlite_where=text("deleted_at IS NULL"), postgresql_where=text("deleted_at IS NULL")),)
 
 
 class ActivityCountry(Base):

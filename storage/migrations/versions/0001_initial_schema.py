@@ -42,7 +42,8 @@ def upgrade() -> None:
     sa.PrimaryKeyConstraint('id', name=op.f('pk_activities'))
     )
     with op.batch_alter_table('activities', schema=None) as batch_op:
-        batch_op.create_index('ix_activities_live_start', ['deleted_at', 'start_date'], unique=False)
+        batch_op.create_index('ix_activities_live_start', ['start_date'], unique=False,
+                              sqlite_where=sa.text('deleted_at IS NULL'), postgresql_where=sa.text('deleted_at IS NULL'))
         batch_op.create_index(batch_op.f('ix_activities_user_id'), ['user_id'], unique=False)
 
     op.create_table('audit_log',
