@@ -44,9 +44,11 @@ def _find(session: Session, activity_id: int, for_update: bool = False) -> Activ
     return activity
 
 
-def _may_change(ctx, incoming: Incoming, activity: Activity) -> Reply | None:
-    if ctx.may_change(incoming.user_id, activity.user_id):
-        return None
+def _changeable(session: Session, ctx, incoming: Incoming, activity_id: int) -> Activity | Reply:
+    """The activity, locked for changing, if this user may change it; else the reply saying why not."""
+    activity = _find(session, activity_id, for_update=True)
+    if isinstance(activity, Reply) or ctx.may_change(incoming.user_id, activity.user_id):
+        return activity
     return error(f"Only {activity.user_name or 'its author'} or an admin can change #{activity.id}.")
 
 
@@ -109,12 +111,9 @@ def _period(text: str, today: date) -> tuple[date, date] | None:
 
 
 def run_edit(session: Session, ctx, incoming: Incoming, command: parse.Edit, today: date) -> Reply:
-    activity = _find(session, command.activity_id, for_update=True)
+    activity = _changeable(session, ctx, incoming, command.activity_id)
     if isinstance(activity, Reply):
         return activity
-    denied = _may_change(ctx, incoming, activity)
-    if denied:
-        return denied
     if not command.changes:
         reply = activity_reply(ctx.plan, activity, title=f"Edit #{activity.id} · {activity.title}")
         reply.kind = ReplyKind.HELP
@@ -212,12 +211,9 @@ def _contradictions(activity: Activity, changes: dict) -> list[str]:
 
 
 def run_delete(session: Session, ctx, incoming: Incoming, activity_id: int) -> Reply:
-    activity = _find(session, activity_id, for_update=True)
+    activity = _changeable(session, ctx, incoming, activity_id)
     if isinstance(activity, Reply):
         return activity
-    denied = _may_change(ctx, incoming, activity)
-    if denied:
-        return denied
     store.delete_activity(session, _actor(incoming), activity)
     return Reply(title=f"Deleted #{activity.id} · {activity.title}", kind=ReplyKind.DONE,
                  lines=["It no longer counts in any figure."],
@@ -245,12 +241,9 @@ def run_link(session: Session, ctx, incoming: Incoming, command: parse.Link | pa
     unknown = [c for c in command.codes if c not in plan.indicators]
     if unknown:
         return error(f"{', '.join(unknown)} is not an indicator of the plan.", f"plan {unknown[0][:3]}")
-    activity = _find(session, command.activity_id, for_update=True)
+    activity = _changeable(session, ctx, incoming, command.activity_id)
     if isinstance(activity, Reply):
         return activity
-    denied = _may_change(ctx, incoming, activity)
-    if denied:
-        return denied
     if isinstance(command, parse.Link):
         # A person chose these: a suggestion among them becomes "confirmed".
         pairs = [(plan.indicators[c].outcome, c) for c in command.codes]
@@ -271,14 +264,12 @@ def run_link(session: Session, ctx, incoming: Incoming, command: parse.Link | pa
 
 def run_attendees(session: Session, ctx, incoming: Incoming,
                   command: parse.AttendeesAdd | parse.AttendeesCount | parse.AttendeesList) -> Reply:
-    activity = _find(session, command.activity_id, for_update=True)
+    if isinstance(command, parse.AttendeesList):
+        activity = _find(session, command.activity_id)
+        return activity if isinstance(activity, Reply) else _attendee_list(activity)
+    activity = _changeable(session, ctx, incoming, command.activity_id)
     if isinstance(activity, Reply):
         return activity
-    if isinstance(command, parse.AttendeesList):
-        return _attendee_list(activity)
-    denied = _may_change(ctx, incoming, activity)
-    if denied:
-        return denied
     people, problems = [], []
     if isinstance(command, parse.AttendeesAdd):
         for person in command.people:
