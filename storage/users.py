@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
 
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -11,12 +12,15 @@ from storage.models import UserName
 
 def known_name(sessions: sessionmaker[Session], channel: str, user_id: str, fresh_for: timedelta) -> str | None:
     """The cached name, if it was fetched less than `fresh_for` ago."""
+    # A plain select, not the ORM's identity map: this runs before every Slack message.
     with sessions() as session:
-        cached = session.get(UserName, (channel, user_id))
+        cached = session.execute(select(UserName.display_name, UserName.fetched_at).where(
+            UserName.channel == channel, UserName.user_id == user_id)).first()
     if cached is None:
         return None
-    fetched = cached.fetched_at if cached.fetched_at.tzinfo else cached.fetched_at.replace(tzinfo=timezone.utc)
-    return cached.display_name if datetime.now(timezone.utc) - fetched < fresh_for else None
+    name, fetched = cached
+    fetched = fetched if fetched.tzinfo else fetched.replace(tzinfo=timezone.utc)
+    return name if datetime.now(timezone.utc) - fetched < fresh_for else None
 
 
 def remember_name(sessions: sessionmaker[Session], channel: str, user_id: str, name: str) -> None:
