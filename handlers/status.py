@@ -88,7 +88,7 @@ def status_data(session: Session, plan: Plan, target: Target) -> dict:
     """The figures behind a status reply, in the stable shape of `tapbot status --json`."""
     if target.kind == "country":
         return _country_data(session, plan, target.code)
-    codes = [target.code] if target.kind == "indicator" else [i.code for i in plan.indicators_of(target.code)]
+    codes = [i.code for i in plan.indicators_of(target.code)]
     rows = figures_db.by_indicator(session, plan.id, codes)
     indicators = []
     for code in codes:
@@ -177,10 +177,6 @@ def _status_reply(session: Session, plan: Plan, target: Target) -> Reply:
     return _indicators_reply(session, plan, target)
 
 
-def percent(part: int, whole: int) -> str:
-    return f"{round(100 * part / whole)}%" if whole else "–"
-
-
 def women_share(figures: Figures) -> str:
     share = figures.women_share
     return "–" if share is None else f"{round(100 * share)}%"
@@ -202,7 +198,7 @@ FOOTNOTE = ("Counts activities held (not planned or cancelled). % women is over 
 
 
 def _indicators_reply(session: Session, plan: Plan, target: Target) -> Reply:
-    codes = [target.code] if target.kind == "indicator" else [i.code for i in plan.indicators_of(target.code)]
+    codes = [i.code for i in plan.indicators_of(target.code)]
     per_indicator = figures_db.by_indicator(session, plan.id, codes)
     rows = []
     for code in codes:

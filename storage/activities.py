@@ -8,7 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
-from sqlalchemy import Select, and_, exists, func, or_, select
+from sqlalchemy import ColumnElement, Select, and_, exists, func, select, union
 from sqlalchemy.orm import Session, selectinload
 
 from storage.models import (
@@ -233,6 +233,15 @@ def _from_json(name: str, value):
     return value
 
 
+def takes_part(country: str, activity_id: ColumnElement = Activity.id) -> ColumnElement:
+    # One IN over a union rather than an OR of two INs: the country's few activities
+    # then drive the query, instead of a test on every live activity.
+    return activity_id.in_(union(
+        select(ActivityCountry.activity_id).where(ActivityCountry.country == country),
+        select(Attendee.activity_id).where(Attendee.country == country),
+    ))
+
+
 def recent_activities(
     session: Session,
     *,
@@ -249,10 +258,7 @@ def recent_activities(
     if user_id:
         query = query.where(Activity.user_id == user_id)
     if country:
-        query = query.where(or_(
-            exists().where(ActivityCountry.activity_id == Activity.id, ActivityCountry.country == country),
-            exists().where(Attendee.activity_id == Activity.id, Attendee.country == country),
-        ))
+        query = query.where(takes_part(country))
     if outcome_codes:
         query = query.where(exists().where(and_(
             IndicatorLink.activity_id == Activity.id, IndicatorLink.plan_id == plan_id,

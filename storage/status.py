@@ -11,6 +11,7 @@ from datetime import date
 from sqlalchemy import ColumnElement, Select, and_, case, distinct, exists, func, literal, or_, select, union, union_all
 from sqlalchemy.orm import Session
 
+from storage.activities import takes_part
 from storage.models import Activity, ActivityCountry, ActivityLanguage, Attendee, IndicatorLink
 
 TRAINING_KINDS = ("workshop", "training", "webinar", "online_course")
@@ -177,21 +178,12 @@ def totals(session: Session, plan_id: str, outcome_codes: list[str] | None = Non
         where.append(Activity.id.in_(select(IndicatorLink.activity_id).where(
             IndicatorLink.plan_id == plan_id, IndicatorLink.outcome_code.in_(outcome_codes))))
     if country is not None:
-        where.append(_takes_part(country))
+        where.append(takes_part(country))
     _fill(figures, session.execute(select(*_aggregates(literal("all"))).where(*where)).one())
     if with_countries:
         figures.countries = [country for _, country in _distinct_countries(
             session, select(literal("all").label("key"), Activity.id.label("activity_id")).where(*where))]
     return figures
-
-
-def _takes_part(country: str, activity_id: ColumnElement = Activity.id) -> ColumnElement:
-    # One IN over a union rather than an OR of two INs: the country's few activities
-    # then drive the query, instead of a test on every live activity.
-    return activity_id.in_(union(
-        select(ActivityCountry.activity_id).where(ActivityCountry.country == country),
-        select(Attendee.activity_id).where(Attendee.country == country),
-    ))
 
 
 def country_by_outcome(session: Session, plan_id: str, country: str) -> dict[str, Figures]:
@@ -200,7 +192,7 @@ def country_by_outcome(session: Session, plan_id: str, country: str) -> dict[str
     # The country's links only: distinct (outcome, activity) over every link of the plan
     # is a sort of all of them.
     linked = select(IndicatorLink.outcome_code, IndicatorLink.activity_id).distinct().where(
-        IndicatorLink.plan_id == plan_id, _takes_part(country, IndicatorLink.activity_id)).subquery()
+        IndicatorLink.plan_id == plan_id, takes_part(country, IndicatorLink.activity_id)).subquery()
     for row in session.execute(
         select(*_aggregates(linked.c.outcome_code))
         .join(Activity, Activity.id == linked.c.activity_id)
@@ -220,7 +212,7 @@ def country_by_convention(session: Session, plan_id: str, country: str,
         select(case(convention_of, value=IndicatorLink.outcome_code).label("convention"), IndicatorLink.activity_id)
         .distinct()
         .where(IndicatorLink.plan_id == plan_id, IndicatorLink.outcome_code.in_(list(convention_of)),
-               _takes_part(country, IndicatorLink.activity_id))
+               takes_part(country, IndicatorLink.activity_id))
         .subquery()
     )
     result = {code: Figures() for code in conventions}
@@ -240,7 +232,7 @@ def _linked(plan_id: str) -> ColumnElement:
 def unlinked_count(session: Session, plan_id: str, country: str | None = None) -> int:
     query = select(func.count(Activity.id)).where(_live(), ~_linked(plan_id))
     if country is not None:
-        query = query.where(_takes_part(country))
+        query = query.where(takes_part(country))
     return session.scalar(query) or 0
 
 
