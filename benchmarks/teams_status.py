@@ -1,6 +1,6 @@
 """Round trip of `status SC2` over Teams, against a bare echo agent on the same SDK and server.
 
-Run from the repository root: ``python benchmarks/teams_status.py [--activities 2000] [--requests 300]``.
+Run from the repository root: ``python benchmarks/teams_status.py [--activities 2000] [--requests 1000]``.
 
 One aiohttp server carries tapbot's Teams endpoint (/api/messages) and an echo
 agent (/api/echo) built on the same SDK adapter; both reply through the fake Bot
@@ -25,21 +25,32 @@ sys.path[:0] = [str(REPO), str(REPO / "tests")]
 import aiohttp  # noqa: E402
 from aiohttp import web  # noqa: E402
 from microsoft_agents.hosting.aiohttp import jwt_authorization_decorator  # noqa: E402
+from microsoft_agents.activity import Activity  # noqa: E402
 from microsoft_agents.hosting.core import ActivityHandler, TurnContext  # noqa: E402
 
 from benchmarks.seed import seed  # noqa: E402
 from bot.app import build_context  # noqa: E402
 from bot.config import Settings  # noqa: E402
-from bot.teams import _adapter, auth_configuration, mount_teams  # noqa: E402
+from bot.server import build_web_app  # noqa: E402
+from bot.teams import _adapter, auth_configuration, card_activity  # noqa: E402
+from bot.teams_cards import reply_card  # noqa: E402
 from fakes.bot_connector import FakeBotConnector  # noqa: E402
+from handlers.dispatch import dispatch  # noqa: E402
+from handlers.messages import Incoming  # noqa: E402
 from storage.db import make_engine  # noqa: E402
 
 TARGET = 1.5
 
 
 class Echo(ActivityHandler):
+    """Echoes the text; sends `card` when it is told "card"."""
+
+    def __init__(self, card: Activity):
+        self.card = card
+
     async def on_message_activity(self, context: TurnContext) -> None:
-        await context.send_activity(context.activity.text or "")
+        text = context.activity.text or ""
+        await context.send_activity(self.card if text == "card" else text)
 
 
 def activity(text: str, n: int, service_url: str) -> dict:
@@ -55,9 +66,10 @@ async def measure(settings: Settings, requests: int, warmup: int) -> dict[str, l
     arrived: dict[str, float] = {}
     connector.on_post = lambda post: arrived.__setitem__(post.reply_to_id, post.at)
 
-    app = web.Application()
-    assert mount_teams(app, settings, ctx) is None
-    echo_adapter, echo = _adapter(auth_configuration(settings)), Echo()
+    app = build_web_app(settings, ctx)  # as `tapbot serve` builds it (Teams on, Slack off)
+    # The card tapbot answers `status SC2` with, for the echo agent to send as it is.
+    card = card_activity(reply_card(dispatch(Incoming("status SC2", "u", "c", "teams"), ctx)))
+    echo_adapter, echo = _adapter(auth_configuration(settings)), Echo(card)
 
     @jwt_authorization_decorator
     async def echo_route(request: web.Request) -> web.StreamResponse:
@@ -70,9 +82,10 @@ async def measure(settings: Settings, requests: int, warmup: int) -> dict[str, l
     await site.start()
     base = f"http://127.0.0.1:{site._server.sockets[0].getsockname()[1]}"
 
-    # `help` is tapbot's cheapest command: its round trip shows what the adapter costs without the status query.
+    # "echo card" is the bare agent sending tapbot's status card: what the SDK costs to send that card,
+    # apart from anything tapbot does. `help` is tapbot's cheapest command.
     runs = (("echo", "/api/echo", "status SC2"), ("status SC2", "/api/messages", "status SC2"),
-            ("help", "/api/messages", "help"))
+            ("echo card", "/api/echo", "card"), ("help", "/api/messages", "help"))
     times: dict[str, list[float]] = {name: [] for name, _, _ in runs}
     async with aiohttp.ClientSession() as client:
         for n in range(warmup + requests):
@@ -83,6 +96,9 @@ async def measure(settings: Settings, requests: int, warmup: int) -> dict[str, l
                     assert r.status == 202, r.status
                 if n >= warmup:
                     times[name].append(arrived[f"bench-{key}"] - started)
+                # The connector runs in this process: posts kept would grow the heap that every
+                # garbage collection walks, and the pauses would fall on whichever request was running.
+                connector.posts.clear()
     await runner.cleanup()
     await connector.stop()
     return times
@@ -95,7 +111,7 @@ def percentile(values: list[float], q: float) -> float:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--activities", type=int, default=2000, help="activities in the database")
-    parser.add_argument("--requests", type=int, default=300, help="measured requests of each kind")
+    parser.add_argument("--requests", type=int, default=1000, help="measured requests of each kind")
     parser.add_argument("--warmup", type=int, default=30)
     args = parser.parse_args()
     logging.basicConfig(level=logging.ERROR)
@@ -112,10 +128,10 @@ def main() -> int:
     print(f"{'':12} {'p50 ms':>8} {'p99 ms':>8}")
     for name, (p50, p99) in rows.items():
         print(f"{name:12} {p50:8.1f} {p99:8.1f}")
-    for name in ("status SC2", "help"):
+    for name in ("status SC2", "echo card", "help"):
         ratio50, ratio99 = rows[name][0] / rows["echo"][0], rows[name][1] / rows["echo"][1]
-        verdict = "meets" if ratio50 <= TARGET else "misses"
-        print(f"ratio {name}/echo: p50 {ratio50:.2f}, p99 {ratio99:.2f} (target ≤ {TARGET}: {verdict})")
+        verdict = "met" if max(ratio50, ratio99) <= TARGET else "NOT met"
+        print(f"ratio {name}/echo: p50 {ratio50:.2f}, p99 {ratio99:.2f} (target ≤ {TARGET} at both: {verdict})")
     return 0
 
 

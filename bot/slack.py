@@ -35,9 +35,10 @@ from bot.slack_blocks import (
     form_errors, form_values, home_view, indicator_choices, link_modal, log_modal, message,
 )
 from handlers.context import Context
-from handlers.dispatch import dispatch
+from handlers.dispatch import dispatch, quick_reply
 from handlers.forms import activity_values, submit_edit_form, submit_log_form, values_from_text
 from handlers.messages import Incoming, Reply, ReplyKind
+from handlers.parse import changes_data, parse_command
 from storage.users import known_name, remember_name
 
 log = logging.getLogger(__name__)
@@ -151,7 +152,9 @@ class SlackListeners:
         await ack(**answer(reply))
 
     async def on_mention(self, event: dict, client: AsyncWebClient, context) -> None:
-        await self._message(event, client, context)
+        # A mention in a direct message also arrives as that message (on_message answers it).
+        if event.get("channel_type") != "im" and not event.get("channel", "").startswith("D"):
+            await self._message(event, client, context)
 
     async def on_message(self, event: dict, client: AsyncWebClient, context) -> None:
         # Direct messages only: in channels tapbot answers when mentioned (app_mention). Edits,
@@ -325,7 +328,13 @@ class SlackListeners:
                               key=f"{context.team_id}:view:{view['id']}")
 
     async def _run(self, client: AsyncWebClient, incoming: Incoming) -> Reply:
-        """Dispatch in a worker thread, with the user's display name (one thread hop when it is known)."""
+        """The reply: at once when it needs no database (quick_reply), else dispatched in a worker
+        thread, with the user's display name when the command stores who did it."""
+        reply = quick_reply(incoming, self.ctx)
+        if reply is not None:
+            return reply
+        if not changes_data(parse_command(incoming.text)):
+            return await asyncio.to_thread(dispatch, incoming, self.ctx)
         reply = await asyncio.to_thread(self._dispatch_if_named, incoming)
         if reply is None:  # the user's first message, or a name older than NAME_FRESH_FOR
             reply = await asyncio.to_thread(dispatch, await self._ask_name(client, incoming), self.ctx)

@@ -35,7 +35,7 @@ from bot.config import Settings
 from bot.delivery import DeliveryError
 from bot.teams_cards import CONTENT_TYPE, EDIT_FORM, LOG_FORM, fits, form_card, reply_card
 from handlers.context import Context
-from handlers.dispatch import dispatch
+from handlers.dispatch import dispatch, quick_reply
 from handlers.forms import activity_values, submit_edit_form, submit_log_form
 from handlers.help import welcome_reply
 from handlers.messages import Incoming, Reply, ReplyKind
@@ -46,6 +46,8 @@ log = logging.getLogger(__name__)
 CHANNEL = "teams"
 IDENTITY_TIMEOUT = 10.0  # seconds for one call to Microsoft's identity platform
 SEND_TIMEOUT = 30.0  # seconds for a whole proactive message, token included
+MAX_STORED_REFERENCES = 10_000  # conversations remembered as stored; past it, the memory starts afresh
+MAX_SHARED_ANSWERS = 256
 
 @dataclass(frozen=True)
 class Microsoft:
@@ -114,15 +116,37 @@ class TapbotAgent(ActivityHandler):
 
     def __init__(self, ctx: Context):
         self.ctx = ctx
+        # What this process stored in conversation_refs, per conversation: while a message's
+        # reference is the same, there is nothing to store.
+        self._stored: dict[str, tuple[dict, str | None]] = {}
+        self._answers: dict[int, tuple[Reply, Activity]] = {}
 
     async def on_message_activity(self, context: TurnContext) -> None:
         activity = context.activity
         values = activity.value if isinstance(activity.value, dict) else {}
         incoming = to_incoming(activity, values)
         reference, timezone = stored_reference(activity), activity.local_timezone
+        quick = None
+        if not values.get("form") and self._stored.get(incoming.conversation_id) == (reference, timezone):
+            quick = quick_reply(incoming, self.ctx)
+        if quick is not None:
+            await context.send_activity(self._activity_of_shared(quick))
+            return
         card = await asyncio.to_thread(self._answer, incoming, values, reference, timezone)
         if card is not None:
             await context.send_activity(card_activity(card))
+
+    def _activity_of_shared(self, reply: Reply) -> Activity:
+        """The answer to a quick reply. A cached status reply is one shared object while the data
+        is unchanged, so its card is built once, not for every question (the SDK sends a copy)."""
+        known = self._answers.get(id(reply))
+        if known is not None and known[0] is reply:  # holding the reply keeps its id from being reused
+            return known[1]
+        if len(self._answers) > MAX_SHARED_ANSWERS:
+            self._answers.clear()
+        answer = card_activity(reply_card(reply))
+        self._answers[id(reply)] = (reply, answer)
+        return answer
 
     async def on_members_added_activity(self, members_added, context: TurnContext) -> None:
         activity = context.activity
@@ -135,6 +159,9 @@ class TapbotAgent(ActivityHandler):
     def _answer(self, incoming: Incoming, values: dict, reference: dict, timezone: str | None) -> dict | None:
         """The card to answer with (None: nothing, the message was handled before)."""
         remember_conversation(self.ctx.sessions, CHANNEL, incoming.conversation_id, reference, timezone)
+        if len(self._stored) > MAX_STORED_REFERENCES:
+            self._stored.clear()
+        self._stored[incoming.conversation_id] = (reference, timezone)
         if values.get("form") in (LOG_FORM, EDIT_FORM):
             return submit_form(self.ctx, incoming, values)
         reply = dispatch(incoming, self.ctx)
@@ -196,12 +223,20 @@ def submit_form(ctx: Context, incoming: Incoming, values: dict) -> dict | None:
     return form_card(form, values, result, activity_id=activity_id)
 
 
+class _Card(dict):
+    """A card as an attachment's content. The SDK deep-copies every activity it sends; a card
+    is never changed once built (a cached one is shared), so the copy would be wasted work."""
+
+    def __deepcopy__(self, memo: dict) -> "_Card":
+        return self
+
+
 def card_activity(card: dict) -> Activity:
     if not fits(card):
         return Activity(type=ActivityTypes.message, text=card.get("fallbackText", ""))
     summary = card.get("fallbackText", "").split("\n")[0][:200]  # what notifications show
     return Activity(type=ActivityTypes.message, summary=summary,
-                    attachments=[Attachment(content_type=CONTENT_TYPE, content=card)])
+                    attachments=[Attachment(content_type=CONTENT_TYPE, content=_Card(card))])
 
 
 async def send_proactive(settings: Settings, reference: dict, reply: Reply,

@@ -18,6 +18,9 @@ CONTENT_TYPE = "application/vnd.microsoft.card.adaptive"
 LOG_FORM, EDIT_FORM = "log_activity", "edit_activity"
 # Teams refuses messages over about 28 KB; a reply larger than this goes out as text.
 MAX_CARD_BYTES = 24_000
+# Body cells this short (figures, codes) fit any column, so they are sent without "wrap":
+# a status table has ~50 cells, and every byte is copied and serialised on each send.
+NO_WRAP_CELL = 12
 # Buttons with longer labels (indicator suggestions) get a row each, so Teams does not cut them.
 ROW_LABEL = 24
 
@@ -101,8 +104,10 @@ def _card(body: list[dict], actions: list[dict], fallback: str) -> dict:
     return card
 
 
-def _text(text: str, **style) -> dict:
-    block = {"type": "TextBlock", "text": markdown(text), "wrap": True}
+def _text(text: str, wrap: bool = True, **style) -> dict:
+    block = {"type": "TextBlock", "text": markdown(text)}
+    if wrap:
+        block["wrap"] = True
     block.update({key: value for key, value in style.items() if value is not None})
     return block
 
@@ -117,7 +122,8 @@ def _button(label: str, command: str, style: str | None = None) -> dict:
 def _table(columns: list[str], rows: list[list[str]]) -> dict:
     def row(cells: list[str], bold: bool = False) -> dict:
         return {"type": "TableRow", "cells": [
-            {"type": "TableCell", "items": [_text(str(cell), weight="Bolder" if bold else None)]} for cell in cells]}
+            {"type": "TableCell", "items": [_text(str(cell), wrap=bold or len(str(cell)) > NO_WRAP_CELL,
+                                                  weight="Bolder" if bold else None)]} for cell in cells]}
 
     return {
         "type": "Table",

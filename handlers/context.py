@@ -25,6 +25,9 @@ class Context:
     # Status replies reused until the data changes (see handlers.status.StatusCache).
     status_cache: StatusCache = field(default_factory=StatusCache, compare=False)
 
+    def __post_init__(self):
+        self.status_cache.follow(self.sessions)
+
     @property
     def engine(self) -> Engine:
         return self.sessions.kw["bind"]

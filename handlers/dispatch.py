@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 import uuid
 from collections.abc import Callable
+from dataclasses import replace
 
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
@@ -22,7 +23,7 @@ from handlers.context import Context
 from handlers.help import run_help, run_plan, usage_reply
 from handlers.log import run_log
 from handlers.messages import Incoming, Reply, ReplyKind
-from handlers.status import run_status
+from handlers.status import cached_status, run_status
 from storage.activities import already_handled, claim_event
 
 log = logging.getLogger(__name__)
@@ -32,7 +33,32 @@ def dispatch(incoming: Incoming, ctx: Context) -> Reply:
     command = parse.parse_command(incoming.text)
     if isinstance(command, parse.UsageError):
         return usage_reply(command.message, command.example, command.topic)
+    if not parse.changes_data(command):  # a question: nothing to claim, so no write at all
+        incoming = replace(incoming, event_key=None)
     return run_once(incoming, ctx, lambda session: run(session, ctx, incoming, command))
+
+
+def quick_reply(incoming: Incoming, ctx: Context) -> Reply | None:
+    """The reply when it needs no database, else None (then call `dispatch`).
+
+    Help, the plan, usage hints, and a status answer this process holds for the current
+    data: cheap enough to compute on a channel's event loop, which saves the hop to a
+    worker thread and the database round trips that most questions would otherwise cost.
+    A status reply from here is shared (see StatusCache.cached): render it, never change it.
+    """
+    try:
+        match parse.parse_command(incoming.text):
+            case parse.UsageError(message, example, topic):
+                return usage_reply(message, example, topic)
+            case parse.Help(topic):
+                return run_help(topic)
+            case parse.PlanBrowse(code):
+                return run_plan(ctx.plan, code)
+            case parse.Status(target):
+                return cached_status(ctx.plan, target, ctx.status_cache)
+    except Exception:  # dispatch, with its error boundary, will say what went wrong
+        log.exception("quick reply failed; dispatching instead")
+    return None
 
 
 def run_once(incoming: Incoming, ctx: Context, work: Callable[[Session], Reply]) -> Reply:

@@ -18,8 +18,8 @@ class Incoming:
     channel: str  # "console", "slack", "teams"
     user_name: str | None = None
     # A platform's own id for this message (Slack team+channel+ts, a Teams
-    # activity id). When set, a second delivery of the same message is
-    # recognised in the database and does nothing.
+    # activity id). When set, a second delivery of a command that changes data
+    # is recognised in the database and does nothing; a question is answered again.
     event_key: str | None = None
 
 

@@ -147,6 +147,15 @@ ACTIVITY_CUES = re.compile(
     r"\d{4}-\d{2}-\d{2})\b", re.I)
 QUESTION_WORDS = {"how", "hows", "where"}
 MENTION = re.compile(r"^\s*(<@[\w|.-]+>|@\w+|/tap\b)\s*", re.I)
+# Commands that only read: they need no author's name, and a second delivery of one is
+# simply answered again (nothing is stored, so nothing can be stored twice).
+READS = (Status, ListActivities, Show, AttendeesList, PlanBrowse, Help, UsageError)
+
+
+def changes_data(command: Command | UsageError) -> bool:
+    return not isinstance(command, READS)
+
+
 ID_FILLER = {"me", "activity", "entry", "number", "no", "no.", "please", "pls"}
 ID = re.compile(r"#?(\d{1,9})$")
 CODE = re.compile(r"^[A-Za-z]{2}\d{1,2}(\.[IiOo]\d{1,2})?$")

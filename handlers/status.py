@@ -6,13 +6,17 @@ participants, pilot projects…), as the plan words it, never by one generic cou
 from __future__ import annotations
 
 import copy
+import logging
+import math
 import re
 import threading
+import time
 from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from sqlalchemy.orm import Session
+from sqlalchemy import event
+from sqlalchemy.orm import Session, sessionmaker
 
 from handlers.matcher import resolve_status_target
 from handlers.messages import Field, Reply, ReplyKind, Table
@@ -23,7 +27,12 @@ from storage import status as figures_db
 from storage.activities import data_version, recent_activities
 from storage.status import Figures
 
+log = logging.getLogger(__name__)
+
 STATUS_EXAMPLE = "status SC2   ·   status Basel   ·   status SC2.I5   ·   status Ghana   ·   status customs trainings"
+# Seconds a data version read from the database is trusted without reading it again. Changes
+# made through this process are seen at once; this is how late another process's can show.
+TRUST_VERSION_FOR = 1.0
 NOISE = re.compile(r"\b(status|progress|of|on|for|the|how|hows|how's|is|are|doing|looking|so far|stand|where|we|do)\b|[?!.]", re.I)
 
 
@@ -129,30 +138,91 @@ def _country_data(session: Session, plan: Plan, code: str) -> dict:
 class StatusCache:
     """Status replies, reused until the data changes.
 
-    The key holds the newest audit entry's id: every change to activities, links and
-    attendees is audited, so a new entry means new figures. Each process keeps its own
-    replies but reads the version from the database, so every process is as current as
-    the database; nothing here is the only copy of anything.
+    A reply is keyed by the data version: the newest audit entry's id, since every change
+    to activities, links and attendees is audited. `reply` reads the version from the
+    database, so it is as current as the database. `cached` answers without the database,
+    from the version read last, while that is trustworthy: no session of this process has
+    committed a change since, and it was read less than TRUST_VERSION_FOR ago (which bounds
+    how late a change made by another process can show). Each process keeps its own
+    replies; nothing here is the only copy of anything.
     """
 
-    def __init__(self, size: int = 256):
-        self.size = size
+    def __init__(self, size: int = 256, trust_version_for: float = TRUST_VERSION_FOR):
+        self.size, self.trust_version_for = size, trust_version_for
         self._replies: OrderedDict[tuple, Reply] = OrderedDict()
         self._lock = threading.Lock()
+        self._version: int | None = None
+        self._version_read_at = -math.inf
+        self._changes = 0  # commits of changes seen: a version read before one of them is not trusted
+        self._sessions: sessionmaker | None = None
+        self._refreshing = False
+
+    def follow(self, sessions: sessionmaker) -> None:
+        """Distrust the version read last as soon as a session from `sessions` commits a change;
+        read the version again from `sessions` before it is too old to trust (see `cached`)."""
+        self._sessions = sessions
+        event.listen(sessions, "after_flush", lambda session, _context: session.info.__setitem__("changed", True))
+        event.listen(sessions, "after_commit", self._after_commit)
+
+    def _after_commit(self, session: Session) -> None:
+        if session.info.pop("changed", False):
+            with self._lock:
+                self._changes += 1
+                self._version_read_at = -math.inf
 
     def reply(self, session: Session, key: tuple, build: Callable[[], Reply]) -> Reply:
-        key = (*key, data_version(session))
+        version = self._read_version(session)
         with self._lock:
-            cached = self._replies.get(key)
+            cached = self._replies.get((*key, version))
             if cached is not None:
-                self._replies.move_to_end(key)
+                self._replies.move_to_end((*key, version))
                 return copy.deepcopy(cached)
         reply = build()
         with self._lock:
-            self._replies[key] = copy.deepcopy(reply)
+            self._replies[(*key, version)] = copy.deepcopy(reply)
             while len(self._replies) > self.size:
                 self._replies.popitem(last=False)
         return reply
+
+    def cached(self, key: tuple) -> Reply | None:
+        """The reply for the current data if this process has it and can tell without the database.
+
+        It is the cached object itself, shared by everyone who asks: render it, never change it.
+        """
+        with self._lock:
+            age = time.monotonic() - self._version_read_at
+            if age > self.trust_version_for:
+                return None
+            if age > self.trust_version_for / 2 and not self._refreshing and self._sessions is not None:
+                # Asked often: read the version again in the background, so that questions go
+                # on being answered from here instead of each waiting for the database in turn.
+                self._refreshing = True
+                threading.Thread(target=self._refresh, name="status-version", daemon=True).start()
+            return self._replies.get((*key, self._version))
+
+    def _read_version(self, session: Session) -> int:
+        with self._lock:
+            changes = self._changes
+        version = data_version(session)
+        with self._lock:
+            if changes == self._changes:  # no change committed while the version was read
+                self._version, self._version_read_at = version, time.monotonic()
+        return version
+
+    def _refresh(self) -> None:
+        try:
+            with self._sessions() as session:
+                self._read_version(session)
+        except Exception:  # the next question reads the version itself, and reports what is wrong
+            log.warning("status: reading the data version in the background failed", exc_info=True)
+        finally:
+            self._refreshing = False
+
+
+def cached_status(plan: Plan, text: str, cache: StatusCache) -> Reply | None:
+    """The status reply without the database, when the cache has it for the current data."""
+    target = resolve_target(text, plan)
+    return None if target is None else cache.cached((plan.id, target))
 
 
 def run_status(session: Session, plan: Plan, text: str, cache: StatusCache | None = None) -> Reply:

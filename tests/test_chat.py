@@ -5,6 +5,7 @@ import json
 import re
 
 from handlers.messages import ReplyKind
+from handlers.render import render_text
 from handlers.status import Target, status_data
 from storage.models import Activity, Attendee, AuditEntry
 
@@ -302,6 +303,53 @@ def test_status_replies_follow_every_change_in_every_process(chat, ctx):
     other_process("attendees 3 2 from Benin")  # not bob's activity: refused, nothing changes
     chat("attendees 3 2 from Benin")
     assert re.search(r"BC1.I2\s+2 Parties", other_process("status BC1").text)
+
+
+def test_status_from_memory_is_trusted_only_while_nothing_has_changed(chat, ctx, monkeypatch):
+    import handlers.status
+    from handlers.messages import Incoming
+    from handlers.dispatch import quick_reply
+
+    question = Incoming("status BC1", "amina", "console", "console")
+    assert quick_reply(question, ctx) is None  # nothing read yet: the database must be asked
+    log_three(chat)
+    assert quick_reply(question, ctx) is None  # a change since
+    chat("status BC1")
+    assert re.search(r"BC1.I2\s+1 Parties\s+1\s+20", render_text(quick_reply(question, ctx)))
+    chat("list")  # a question commits no change: memory stays trusted
+    assert quick_reply(question, ctx) is not None
+
+    # A change committed while the version is being read: that version is not trusted.
+    read_version = handlers.status.data_version
+
+    def read_while_someone_edits(session):
+        version = read_version(session)
+        chat("edit 3 participants=25")
+        return version
+
+    monkeypatch.setattr(handlers.status, "data_version", read_while_someone_edits)
+    chat("status BC1")
+    monkeypatch.undo()
+    assert quick_reply(question, ctx) is None
+    assert re.search(r"BC1.I2\s+1 Parties\s+1\s+25", chat("status BC1").text)
+    assert re.search(r"BC1.I2\s+1 Parties\s+1\s+25", render_text(quick_reply(question, ctx)))
+
+
+def test_status_memory_asked_often_is_kept_current_in_the_background(chat, ctx):
+    import threading
+    from handlers.dispatch import quick_reply
+    from handlers.messages import Incoming
+
+    question = Incoming("status BC1", "amina", "console", "console")
+    chat("status BC1")
+    cache = ctx.status_cache
+    cache._version_read_at -= 0.6 * cache.trust_version_for  # read a while ago: past half its trust
+    assert quick_reply(question, ctx) is not None  # still answered, and a fresh read started
+    for thread in threading.enumerate():
+        if thread.name == "status-version":
+            thread.join(10)
+    cache._version_read_at -= 0.6 * cache.trust_version_for  # would be too old without that read
+    assert quick_reply(question, ctx) is not None
 
 
 def test_a_planned_activity_counts_once_its_dates_say_it_was_held(chat, ctx):

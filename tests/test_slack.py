@@ -27,7 +27,10 @@ from bot.server import build_web_app
 from bot.slack import mount_slack, post_reply
 from fakes.slack_api import BOT_USER, TEAM, TOKEN, FakeSlackAPI, block_texts, command_body, signed
 from handlers.messages import Reply
-from storage.models import Activity, IndicatorLink, UserName
+from handlers.context import Context
+from handlers.status import TRUST_VERSION_FOR
+from storage.db import make_session_factory
+from storage.models import Activity, IndicatorLink, ProcessedEvent, UserName
 
 SECRET = "8f2c1d9e7b6a5f4e3d2c1b0a9f8e7d6c"
 AMINA, BOB = "U0AMINA", "U0BOB"
@@ -319,6 +322,21 @@ def test_a_retry_and_the_same_message_as_mention_and_dm_make_one_activity(ctx):
 
     run(scenario())
     assert len(activities(ctx)) == 1
+
+
+def test_a_question_with_a_mention_in_a_direct_message_is_answered_once(ctx):
+    async def scenario():
+        async with slack_server(ctx) as slack:
+            dm = slack.message_event(f"<@{BOT_USER}> status SC2", kind="message", channel=DM)
+            assert await slack.event(dm) == 200
+            as_mention = {**dm, "type": "app_mention"}
+            del as_mention["channel_type"]
+            assert await slack.event(as_mention) == 200
+            await slack.api.wait_for("chat.postMessage")
+            await settled()
+            assert [header(c.args["blocks"])[:6] for c in slack.api.posts()] == ["SC2 · "]
+
+    run(scenario())
 
 
 # --- buttons ----------------------------------------------------------------------------------------------
@@ -623,6 +641,65 @@ def test_a_button_rendered_by_one_process_works_on_another(ctx):
     run(scenario())
     [activity] = activities(ctx)
     assert activity.links == [] and activity.deleted_at is None  # one undo (of the link), not two
+
+
+# --- questions answered from memory ---------------------------------------------------------------------
+
+SC2_LOG = "log Training on POPs inventories, Nairobi, Kenya, 3 May 2024, 20 participants (9 women) SC2.I5"
+
+
+def activities_shown(answer: dict) -> str:
+    return next(f["text"] for b in answer["blocks"] for f in b.get("fields", [])
+                if f["text"].startswith("*Activities*")).split("\n")[1]
+
+
+def test_a_status_answered_from_memory_shows_a_change_made_here_at_once(ctx):
+    async def scenario():
+        async with slack_server(ctx) as slack:
+            for _ in range(2):  # the second answer comes from memory
+                _, answer = await slack.command("status SC2")
+                assert activities_shown(answer) == "0"
+            await slack.command(SC2_LOG)
+            _, answer = await slack.command("status SC2")
+            assert activities_shown(answer) == "1"
+            await slack.command("undo")
+            _, answer = await slack.command("status SC2")
+            assert activities_shown(answer) == "0"
+
+    run(scenario())
+
+
+def test_a_change_made_by_another_process_shows_within_a_second(ctx):
+    other = Context(sessions=make_session_factory(ctx.engine), plan=ctx.plan, today=ctx.today)  # its own memory
+
+    async def scenario():
+        async with FakeSlackAPI(USERS) as api:
+            async with slack_server(ctx, api) as here, slack_server(other, api) as there:
+                for _ in range(2):
+                    _, answer = await here.command("status SC2")
+                    assert activities_shown(answer) == "0"
+                await there.command(SC2_LOG)
+                changed_at = time.monotonic()
+                while activities_shown((await here.command("status SC2"))[1]) != "1":
+                    assert time.monotonic() - changed_at < TRUST_VERSION_FOR + 5, "the change never showed"
+                    await asyncio.sleep(0.05)
+
+    run(scenario())
+
+
+def test_a_question_needs_no_name_and_stores_nothing(ctx):
+    async def scenario():
+        async with slack_server(ctx) as slack:
+            _, answer = await slack.command("status SC2", user=BOB)
+            assert header(answer["blocks"]).startswith("SC2 · ")
+            await slack.event(slack.message_event("list", kind="message", channel="D0BOB", user=BOB))
+            await slack.api.wait_for("chat.postMessage")
+            assert slack.api.calls_to("users.info") == []
+
+    run(scenario())
+    with ctx.sessions() as session:
+        assert session.scalar(select(func.count()).select_from(ProcessedEvent)) == 0
+        assert session.scalar(select(func.count()).select_from(UserName)) == 0
 
 
 # --- configuration --------------------------------------------------------------------------------------------

@@ -184,6 +184,38 @@ def test_a_redelivered_activity_is_answered_once(ctx):
         assert len(session.scalars(select(Activity)).all()) == 1
 
 
+def test_a_question_asked_again_is_answered_from_memory_and_a_change_shows_at_once(ctx):
+    def activities_shown(card: dict) -> str:
+        return next(t for t in texts(card) if t.startswith("Activities: ")).removeprefix("Activities: ")
+
+    async def scenario():
+        async with teams_server(ANONYMOUS, ctx) as teams:
+            for _ in range(2):  # the second answer comes from memory
+                assert activities_shown(await teams.say("status SC2")) == "0"
+            await teams.say("log Training on POPs inventories, Nairobi, Kenya, 3 May 2024, 20 participants SC2.I5")
+            assert activities_shown(await teams.say("status SC2")) == "1"
+
+    run(scenario())
+
+
+def test_a_conversation_whose_reference_changes_is_stored_again_even_for_a_question(ctx):
+    def stored() -> tuple[dict, str]:
+        with ctx.sessions() as session:
+            row = session.get(ConversationRef, ("teams", PERSONAL["id"]))
+            return row.reference, row.timezone
+
+    async def scenario():
+        async with teams_server(ANONYMOUS, ctx) as teams:
+            await teams.say("help")
+            await teams.say("help")
+            assert stored()[1] == "Europe/Zurich"
+            await teams.say("help", localTimezone="Africa/Accra", locale="fr-FR")
+            reference, timezone = stored()
+            assert (reference["locale"], timezone) == ("fr-FR", "Africa/Accra")
+
+    run(scenario())
+
+
 def test_pressing_a_button_runs_its_command(ctx):
     async def scenario():
         async with teams_server(ANONYMOUS, ctx) as teams:
