@@ -1,7 +1,7 @@
 """Time until a Slack user has the answer to `/tap status SC2`, beside a bare bolt app.
 
 Run from the repository root:
-``python benchmarks/slack_status.py [--activities 100000] [--requests 200] [--database-url URL]``.
+``python benchmarks/slack_status.py [--activities 100000] [--requests 1000] [--database-url URL]``.
 
 Seeds N activities (benchmarks/seed.py) into a fresh database: an SQLite file in
 a temporary directory by default, or a schema of its own on a PostgreSQL URL
@@ -169,7 +169,7 @@ async def measure(url: str, requests: int, warmup: int, seconds: float) -> dict[
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--activities", type=int, default=100_000, help="activities to seed (default 10^5)")
-    parser.add_argument("--requests", type=int, default=200, help="timed answers per series and concurrency (default 200)")
+    parser.add_argument("--requests", type=int, default=1000, help="timed answers per series and concurrency (default 1000)")
     parser.add_argument("--warmup", type=int, default=20)
     parser.add_argument("--seconds", type=float, default=30,
                         help="no new request in a series after this many seconds (default 30)")

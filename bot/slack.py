@@ -136,7 +136,11 @@ class SlackListeners:
     async def on_command(self, ack, command: dict, respond, client: AsyncWebClient) -> None:
         # No event key: Slack never sends a slash command twice, and a key would make every question a write.
         incoming = self._incoming(command["text"], command["user_id"], command["channel_id"])
-        work = asyncio.ensure_future(self._run(client, incoming))
+        quick = quick_reply(incoming, self.ctx)
+        if quick is not None:  # most questions: answered in the ack straight away
+            await ack(**answer(quick))
+            return
+        work = asyncio.ensure_future(self._dispatch(client, incoming))
         await asyncio.wait({work}, timeout=ANSWER_IN_ACK_WITHIN)
         if not work.done():  # slow: ack now, answer through the response_url when ready
             await ack()
@@ -328,11 +332,12 @@ class SlackListeners:
                               key=f"{context.team_id}:view:{view['id']}")
 
     async def _run(self, client: AsyncWebClient, incoming: Incoming) -> Reply:
-        """The reply: at once when it needs no database (quick_reply), else dispatched in a worker
-        thread, with the user's display name when the command stores who did it."""
-        reply = quick_reply(incoming, self.ctx)
-        if reply is not None:
-            return reply
+        """The reply: at once when it needs no database, else from `_dispatch`."""
+        quick = quick_reply(incoming, self.ctx)
+        return quick if quick is not None else await self._dispatch(client, incoming)
+
+    async def _dispatch(self, client: AsyncWebClient, incoming: Incoming) -> Reply:
+        """Dispatch in a worker thread, with the user's display name when the command stores who did it."""
         if not changes_data(parse_command(incoming.text)):
             return await asyncio.to_thread(dispatch, incoming, self.ctx)
         reply = await asyncio.to_thread(self._dispatch_if_named, incoming)
