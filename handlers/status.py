@@ -11,11 +11,12 @@ import math
 import re
 import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from sqlalchemy import event
+from sqlalchemy import Connection, Engine, event
 from sqlalchemy.orm import Session, sessionmaker
 
 from handlers.matcher import resolve_status_target
@@ -154,13 +155,14 @@ class StatusCache:
         self._version: int | None = None
         self._version_read_at = -math.inf
         self._changes = 0  # commits of changes seen: a version read before one of them is not trusted
-        self._sessions: sessionmaker | None = None
+        self._engine: Engine | None = None
+        self._refresher: ThreadPoolExecutor | None = None
         self._refreshing = False
 
     def follow(self, sessions: sessionmaker) -> None:
         """Distrust the version read last as soon as a session from `sessions` commits a change;
         read the version again from `sessions` before it is too old to trust (see `cached`)."""
-        self._sessions = sessions
+        self._engine = sessions.kw["bind"]
         event.listen(sessions, "after_flush", lambda session, _context: session.info.__setitem__("changed", True))
         event.listen(sessions, "after_commit", self._after_commit)
 
@@ -193,17 +195,19 @@ class StatusCache:
             age = time.monotonic() - self._version_read_at
             if age > self.trust_version_for:
                 return None
-            if age > self.trust_version_for / 2 and not self._refreshing and self._sessions is not None:
+            if age > self.trust_version_for / 2 and not self._refreshing and self._engine is not None:
                 # Asked often: read the version again in the background, so that questions go
                 # on being answered from here instead of each waiting for the database in turn.
                 self._refreshing = True
-                threading.Thread(target=self._refresh, name="status-version", daemon=True).start()
+                if self._refresher is None:
+                    self._refresher = ThreadPoolExecutor(max_workers=1, thread_name_prefix="status-version")
+                self._refresher.submit(self._refresh)
             return self._replies.get((*key, self._version))
 
-    def _read_version(self, session: Session) -> int:
+    def _read_version(self, db: Session | Connection) -> int:
         with self._lock:
             changes = self._changes
-        version = data_version(session)
+        version = data_version(db)
         with self._lock:
             if changes == self._changes:  # no change committed while the version was read
                 self._version, self._version_read_at = version, time.monotonic()
@@ -211,8 +215,8 @@ class StatusCache:
 
     def _refresh(self) -> None:
         try:
-            with self._sessions() as session:
-                self._read_version(session)
+            with self._engine.connect() as connection:  # a plain connection: less work beside the event loop
+                self._read_version(connection)
         except Exception:  # the next question reads the version itself, and reports what is wrong
             log.warning("status: reading the data version in the background failed", exc_info=True)
         finally:

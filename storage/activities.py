@@ -8,7 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
-from sqlalchemy import ColumnElement, Select, and_, exists, func, select, union
+from sqlalchemy import ColumnElement, Connection, Select, and_, exists, func, select, union
 from sqlalchemy.orm import Session, selectinload
 
 from storage.models import (
@@ -38,9 +38,9 @@ def _audit(session: Session, actor: Actor, action: str, activity_id: int, change
     return entry
 
 
-def data_version(session: Session) -> int:
+def data_version(db: Session | Connection) -> int:
     """Grows with every change to activities, links or attendees (each is audited)."""
-    return session.scalar(select(func.max(AuditEntry.id))) or 0
+    return db.scalar(select(func.max(AuditEntry.id))) or 0
 
 
 def already_handled(session: Session, key: str) -> bool:

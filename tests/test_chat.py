@@ -336,7 +336,7 @@ def test_status_from_memory_is_trusted_only_while_nothing_has_changed(chat, ctx,
 
 
 def test_status_memory_asked_often_is_kept_current_in_the_background(chat, ctx):
-    import threading
+    import time
     from handlers.dispatch import quick_reply
     from handlers.messages import Incoming
 
@@ -345,9 +345,9 @@ def test_status_memory_asked_often_is_kept_current_in_the_background(chat, ctx):
     cache = ctx.status_cache
     cache._version_read_at -= 0.6 * cache.trust_version_for  # read a while ago: past half its trust
     assert quick_reply(question, ctx) is not None  # still answered, and a fresh read started
-    for thread in threading.enumerate():
-        if thread.name == "status-version":
-            thread.join(10)
+    deadline = time.monotonic() + 10
+    while cache._refreshing and time.monotonic() < deadline:
+        time.sleep(0.01)
     cache._version_read_at -= 0.6 * cache.trust_version_for  # would be too old without that read
     assert quick_reply(question, ctx) is not None
 
