@@ -20,7 +20,7 @@ from dataclasses import dataclass
 
 import aiohttp
 from aiohttp import web
-from jwt import PyJWKClient, PyJWKClientConnectionError
+from jwt import InvalidTokenError, PyJWKClient, PyJWKClientConnectionError
 from microsoft_agents.activity import Activity, ActivityTypes, Attachment, ConversationReference
 from microsoft_agents.authentication.msal import MsalAuth
 from microsoft_agents.hosting.aiohttp import CloudAdapter, jwt_authorization_decorator
@@ -332,7 +332,8 @@ class _SigningKeyClient(PyJWKClient):
 
 
 class _SigningKeys(jwt_token_validator._JwkClientManager):
-    """The SDK's cache of signing-key clients, with a short timeout and a clear log line.
+    """The SDK's cache of signing-key clients, with a short timeout and a clear log line, and
+    a 401 for a token without a key id.
 
     The SDK keeps this cache on its validator class (microsoft-agents 1.9.0); a
     redirect sends every key lookup to one URL (a local fake in tests).
@@ -341,6 +342,11 @@ class _SigningKeys(jwt_token_validator._JwkClientManager):
     def __init__(self, redirect: str | None):
         super().__init__()
         self.redirect = redirect
+
+    async def get_signing_key(self, jwks_uri: str, header: dict):
+        if not isinstance(header.get("kid"), str):  # the SDK would fail on it with a KeyError: a 500
+            raise InvalidTokenError("the token does not name its signing key")
+        return await super().get_signing_key(jwks_uri, header)
 
     def _get_jwk_client(self, jwks_uri: str):
         if jwks_uri not in self._cache:

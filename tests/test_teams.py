@@ -352,6 +352,7 @@ def test_with_credentials_every_bad_token_gets_401_offline(ctx, caplog):
             assert await teams.post(activity, headers={"Authorization": "Basic YWxhZGRpbjpvcGVu"}) == 401
             assert await teams.post(activity, fake.token(APP_ID, key=stranger, key_id="unknown")) == 401
             assert await teams.post(activity, fake.token(APP_ID, key=stranger)) == 401  # our key id, their key
+            assert await teams.post(activity, fake.token(APP_ID, key_id=None)) == 401  # no key id at all
             assert await teams.post(activity, fake.token("someone-elses-app")) == 401  # foreign audience
             assert await teams.post(activity, fake.token(APP_ID, iss="https://evil.example")) == 401
             assert await teams.post(activity, fake.token(APP_ID, exp=int(time.time()) - 3600)) == 401

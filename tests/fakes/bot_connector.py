@@ -66,7 +66,7 @@ class FakeBotConnector(LocalServer):
         now = int(time.time())
         body = {"iss": BOTFRAMEWORK_ISSUER, "aud": app_id, "iat": now, "nbf": now - 60, "exp": now + 3600,
                 "serviceurl": self.service_url} | claims
-        return jwt.encode(body, key or self.key, algorithm="RS256", headers={"kid": key_id})
+        return jwt.encode(body, key or self.key, algorithm="RS256", headers={"kid": key_id} if key_id else None)
 
     async def start(self) -> "FakeBotConnector":
         app = web.Application()
