@@ -202,10 +202,11 @@ class SlackListeners:
         if not body.get("response_url"):  # a button in App Home: answer in the app's DM
             await self._safely(client.chat_postMessage(channel=user, **message(reply)), "chat.postMessage")
         elif reply.kind is ReplyKind.DONE:  # the message it was on is spent: show what happened in its place
-            await self._safely(respond(replace_original=True, **message(reply)), "response_url")
-        else:
-            await self._safely(respond(response_type="ephemeral", replace_original=False, **message(reply)),
-                               "response_url")
+            await self._post_result(client, user, metadata, reply)
+        elif not await self._safely(respond(response_type="ephemeral", replace_original=False, **message(reply)),
+                                    "response_url"):  # it expires after 30 minutes: tell the presser directly
+            await self._safely(client.chat_postEphemeral(channel=conversation, user=user, **message(reply)),
+                               "chat.postEphemeral")
 
     async def on_open_form(self, ack, body: dict, action: dict, respond, client: AsyncWebClient) -> None:
         await ack()

@@ -386,6 +386,23 @@ def test_someone_else_pressing_undo_is_told_privately(ctx):
     assert activities(ctx)[0].deleted_at is None
 
 
+def test_buttons_on_a_message_older_than_its_response_url_still_answer(ctx):
+    async def scenario():
+        async with slack_server(ctx) as slack:
+            _, logged = await slack.command(LOG_WITH_CODE)
+            slack.api.fail("response_url", "expired_url", times=2)  # Slack's lapse after 30 minutes
+            await slack.press(logged, "Undo", user=BOB)
+            [refused] = await slack.api.wait_for("chat.postEphemeral")
+            assert refused.args["user"] == BOB and refused.args["channel"] == CHANNEL
+            assert "You have no change to #1 to undo." in refused.text
+            await slack.press(logged, "Undo")
+            [undone] = await slack.api.wait_for("chat.postMessage")
+            assert undone.args["channel"] == CHANNEL and "#1" in undone.text
+
+    run(scenario())
+    assert activities(ctx)[0].deleted_at is not None
+
+
 def test_the_edit_button_opens_the_activity_in_a_form_and_saving_changes_it(ctx):
     async def scenario():
         async with slack_server(ctx) as slack:

@@ -98,7 +98,8 @@ class FakeSlackAPI(LocalServer):
         return f"http://127.0.0.1:{self.port}/response/{uuid.uuid4().hex[:12]}"
 
     def fail(self, method: str, error: str, times: int = 1) -> None:
-        """The next `times` calls to `method` fail with `error`."""
+        """The next `times` calls to `method` fail with `error` ("response_url": HTTP 404, as an
+        expired one does)."""
         status = 429 if error == "ratelimited" else 200
         self._failures.setdefault(method, []).extend([(error, status)] * times)
 
@@ -173,6 +174,9 @@ class FakeSlackAPI(LocalServer):
 
     async def _response_url(self, request: web.Request) -> web.Response:
         self._record(Call("response_url", await request.json(), url=str(request.url)))
+        if self._failures.get("response_url"):
+            error, _ = self._failures["response_url"].pop(0)
+            return web.Response(status=404, text=error)
         return web.Response(text="ok")
 
 
