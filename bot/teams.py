@@ -81,6 +81,9 @@ def auth_configuration(settings: Settings, microsoft: Microsoft = Microsoft()) -
         if settings.tapbot_env != "development":
             return f"TEAMS_ALLOW_ANONYMOUS=true is a development setting and TAPBOT_ENV is {settings.tapbot_env!r}"
         log.warning("Teams accepts requests WITHOUT a token (TEAMS_ALLOW_ANONYMOUS=true): development only")
+        if settings.host not in ("127.0.0.1", "localhost", "::1"):
+            log.warning("... and tapbot listens on %s: anyone who can reach it can act as any Teams user. "
+                        "Set TAPBOT_ENV=production on any shared or public deployment.", settings.host)
         return AgentAuthConfiguration(anonymous_allowed=True)
     return "no TEAMS_APP_ID, TEAMS_APP_PASSWORD and TEAMS_TENANT_ID (or TEAMS_ALLOW_ANONYMOUS=true in development)"
 

@@ -412,6 +412,14 @@ def test_teams_is_off_unless_configured(ctx):
     assert not [r for r in app.router.routes() if r.resource.canonical == "/api/messages"]
 
 
+def test_anonymous_mode_on_a_public_address_is_warned_about(caplog):
+    with caplog.at_level(logging.WARNING, logger="bot.teams"):
+        auth_configuration(Settings(teams_allow_anonymous=True))
+        assert "anyone who can reach it" not in caplog.text  # loopback: only this machine can
+        auth_configuration(Settings(teams_allow_anonymous=True, host="0.0.0.0"))
+    assert "anyone who can reach it" in caplog.text and "TAPBOT_ENV=production" in caplog.text
+
+
 def test_a_body_that_is_not_an_activity_gets_400(ctx):
     async def scenario():
         async with teams_server(ANONYMOUS, ctx) as teams:
