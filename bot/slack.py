@@ -134,7 +134,7 @@ class SlackListeners:
     # --- messages: slash command, mention, direct message ----------------------------------------
 
     async def on_command(self, ack, command: dict, respond, client: AsyncWebClient) -> None:
-        # No event key: Slack never sends a slash command twice, and a key would make every question a write.
+        # No event key: Slack does not retry a slash command (an unanswered one is an error shown to the user).
         incoming = self._incoming(command["text"], command["user_id"], command["channel_id"])
         quick = quick_reply(incoming, self.ctx)
         if quick is not None:  # most questions: answered in the ack straight away
@@ -292,8 +292,8 @@ class SlackListeners:
             except SlackApiError as error:
                 code = error.response.get("error")
                 log.warning("Slack chat.postMessage to %s failed: %s; telling the user directly", channel, code)
-                reply.context.append(f"I could not post this in <#{channel}> ({code}): invite me there with "
-                                     "`/invite @tapbot`.")
+                reply = replace(reply, context=[*reply.context, f"I could not post this in <#{channel}> ({code}): "
+                                                                "invite me there with `/invite @tapbot`."])
         await self._safely(client.chat_postMessage(channel=user, **message(reply)), "chat.postMessage")
 
     async def _open_form_for(self, client: AsyncWebClient, trigger_id: str, reply: Reply, metadata: dict) -> bool:

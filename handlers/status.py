@@ -139,8 +139,8 @@ def _country_data(session: Session, plan: Plan, code: str) -> dict:
 class StatusCache:
     """Status replies, reused until the data changes.
 
-    A reply is keyed by the data version: the newest audit entry's id, since every change
-    to activities, links and attendees is audited. `reply` reads the version from the
+    A reply is keyed by the data version (storage.models.DataVersion), which every change
+    to activities, links and attendees bumps as it commits. `reply` reads the version from the
     database, so it is as current as the database. `cached` answers without the database,
     from the version read last, while that is trustworthy: no session of this process has
     committed a change since, and it was read less than TRUST_VERSION_FOR ago (which bounds
@@ -178,10 +178,12 @@ class StatusCache:
             cached = self._replies.get((*key, version))
             if cached is not None:
                 self._replies.move_to_end((*key, version))
-                return copy.deepcopy(cached)
+        if cached is not None:
+            return copy.deepcopy(cached)
         reply = build()
+        stored = copy.deepcopy(reply)
         with self._lock:
-            self._replies[(*key, version)] = copy.deepcopy(reply)
+            self._replies[(*key, version)] = stored
             while len(self._replies) > self.size:
                 self._replies.popitem(last=False)
         return reply
@@ -202,15 +204,19 @@ class StatusCache:
                 if self._refresher is None:
                     self._refresher = ThreadPoolExecutor(max_workers=1, thread_name_prefix="status-version")
                 self._refresher.submit(self._refresh)
-            return self._replies.get((*key, self._version))
+            cached = self._replies.get((*key, self._version))
+            if cached is not None:
+                self._replies.move_to_end((*key, self._version))
+            return cached
 
     def _read_version(self, db: Session | Connection) -> int:
         with self._lock:
             changes = self._changes
+        asked_at = time.monotonic()  # the version is as old as the question, not the answer
         version = data_version(db)
         with self._lock:
             if changes == self._changes:  # no change committed while the version was read
-                self._version, self._version_read_at = version, time.monotonic()
+                self._version, self._version_read_at = version, asked_at
         return version
 
     def _refresh(self) -> None:

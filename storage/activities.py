@@ -8,7 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
-from sqlalchemy import ColumnElement, Connection, Select, and_, exists, func, select, union
+from sqlalchemy import ColumnElement, Connection, Select, and_, event, exists, func, select, union, update
 from sqlalchemy.orm import Session, selectinload
 
 from storage.models import (
@@ -17,6 +17,7 @@ from storage.models import (
     ActivityLanguage,
     Attendee,
     AuditEntry,
+    DataVersion,
     IndicatorLink,
     ProcessedEvent,
     utcnow,
@@ -30,6 +31,7 @@ class Actor:
 
 
 def _audit(session: Session, actor: Actor, action: str, activity_id: int, changes: dict) -> AuditEntry:
+    session.info["audited"] = True  # the data version goes up when this commits
     entry = AuditEntry(
         user_id=actor.user_id, user_name=actor.user_name, channel=actor.channel,
         action=action, activity_id=activity_id, changes=changes,
@@ -39,8 +41,28 @@ def _audit(session: Session, actor: Actor, action: str, activity_id: int, change
 
 
 def data_version(db: Session | Connection) -> int:
-    """Grows with every change to activities, links or attendees (each is audited)."""
-    return db.scalar(select(func.max(AuditEntry.id))) or 0
+    """Grows with every committed change to activities, links or attendees (each is audited)."""
+    return db.scalar(select(DataVersion.version).where(DataVersion.id == 1)) or 0
+
+
+@event.listens_for(Session, "before_commit")
+def _count_the_change(session: Session) -> None:
+    """Bump the data version as the last write of a transaction that audited a change.
+
+    Its row lock makes such transactions commit one at a time, so versions follow commit
+    order; taken last, it is held only for the commit itself.
+    """
+    if not session.info.pop("audited", False):
+        return
+    bumped = session.execute(update(DataVersion).where(DataVersion.id == 1)
+                             .values(version=DataVersion.version + 1)).rowcount
+    if not bumped:  # the row was deleted (a wiped database): start counting again
+        session.add(DataVersion(id=1, version=1))
+
+
+@event.listens_for(Session, "after_rollback")
+def _forget_the_change(session: Session) -> None:
+    session.info.pop("audited", None)
 
 
 def already_handled(session: Session, key: str) -> bool:

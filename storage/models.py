@@ -174,6 +174,20 @@ class AuditEntry(Base):
     __table_args__ = (Index("ix_audit_log_user_at", "user_id", "at"),)
 
 
+class DataVersion(Base):
+    """One row that counts committed changes to activities, links and attendees, in commit order.
+
+    Status replies are cached per version (handlers.status.StatusCache). The newest
+    audit id would not do: PostgreSQL hands ids out when rows are inserted, so a
+    transaction that inserted earlier can commit later, with the smaller id.
+    """
+
+    __tablename__ = "data_version"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)  # always 1
+    version: Mapped[int] = mapped_column(Integer, default=0)
+
+
 class ProcessedEvent(Base):
     """A platform message already handled; its key makes a redelivery a no-op."""
 

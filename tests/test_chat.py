@@ -335,6 +335,44 @@ def test_status_from_memory_is_trusted_only_while_nothing_has_changed(chat, ctx,
     assert re.search(r"BC1.I2\s+1 Parties\s+1\s+25", render_text(quick_reply(question, ctx)))
 
 
+def test_changes_committed_out_of_order_both_show_in_status(chat, ctx):
+    """On PostgreSQL a transaction that inserted first may commit last, with the smaller ids."""
+    import threading
+
+    import pytest
+    from handlers import parse
+    from handlers.dispatch import quick_reply, run, run_once
+    from handlers.messages import Incoming
+
+    if ctx.engine.dialect.name != "postgresql":
+        pytest.skip("SQLite lets one writer at a time insert at all")
+    log = "log Training on POPs inventories, Nairobi, Kenya, 3 May 2024, 20 participants SC2.I5"
+    inserted, go_on = threading.Event(), threading.Event()
+
+    def slow_writer():
+        incoming = Incoming(log, "bob", "console", "console", user_name="bob")
+
+        def work(session):
+            reply = run(session, ctx, incoming, parse.parse_command(log))
+            session.flush()  # its rows (and ids) are in, not yet committed
+            inserted.set()
+            go_on.wait(10)
+            return reply
+
+        run_once(incoming, ctx, work)
+
+    writer = threading.Thread(target=slow_writer)
+    writer.start()
+    inserted.wait(10)
+    chat(log)  # commits first, with the larger ids
+    assert re.search(r"Activities: 1\b", chat("status SC2.I5").text)
+    go_on.set()
+    writer.join(10)
+    assert re.search(r"Activities: 2\b", chat("status SC2.I5").text)
+    quick = quick_reply(Incoming("status SC2.I5", "amina", "console", "console"), ctx)
+    assert re.search(r"Activities: 2\b", render_text(quick))
+
+
 def test_status_memory_asked_often_is_kept_current_in_the_background(chat, ctx):
     import time
     from handlers.dispatch import quick_reply
