@@ -3,7 +3,7 @@
 Activities are the JSON Teams posts; replies are read where Teams would receive
 them, at the fake Bot Connector on the activity's serviceUrl. Microsoft's
 identity platform is never reached: signing keys come from the fake, and the
-token authority is a closed local port.
+token authority is a closed local port, or a local fake served over TLS.
 """
 from __future__ import annotations
 
@@ -22,7 +22,7 @@ from bot.config import Settings
 from bot.delivery import DeliveryError
 from bot.teams import Microsoft, auth_configuration, mount_teams, send_proactive
 from bot.teams_cards import LOG_FORM, form_card, markdown, reply_card
-from fakes.bot_connector import FakeBotConnector
+from fakes.bot_connector import FakeAuthority, FakeBotConnector
 from handlers.messages import Action, Reply
 from storage.models import Activity, ConversationRef
 
@@ -85,7 +85,7 @@ class Teams:
 
 
 @asynccontextmanager
-async def teams_server(settings: Settings, ctx, microsoft: Microsoft | None = None):
+async def teams_server(settings: Settings, ctx, microsoft: Microsoft | None = None, authority: str = CLOSED_PORT):
     connector = await FakeBotConnector().start()
     app = web.Application()
 
@@ -93,7 +93,7 @@ async def teams_server(settings: Settings, ctx, microsoft: Microsoft | None = No
         return web.json_response({"ok": True})
 
     app.router.add_post("/slack/events", slack_events)
-    microsoft = microsoft or Microsoft(authority=CLOSED_PORT, signing_keys=connector.keys_url)
+    microsoft = microsoft or Microsoft(authority=authority, signing_keys=connector.keys_url)
     assert mount_teams(app, settings, ctx, microsoft) is None
     runner = web.AppRunner(app)
     await runner.setup()
@@ -368,6 +368,37 @@ def test_with_credentials_every_bad_token_gets_401_offline(ctx, caplog):
     assert "no token from the Microsoft identity platform" in caplog.text
     with ctx.sessions() as session:
         assert session.scalars(select(Activity)).all() == []
+
+
+def test_with_credentials_a_good_token_is_answered_with_the_bots_own_token(ctx, tmp_path, monkeypatch):
+    async def scenario():
+        authority = await FakeAuthority(TENANT, tmp_path).start()
+        # MSAL's HTTP client is a requests.Session, which trusts the CA bundle named here (and only it).
+        monkeypatch.setenv("REQUESTS_CA_BUNDLE", str(authority.ca_file))
+        try:
+            async with teams_server(CREDENTIALS, ctx, authority=authority.authority) as teams:
+                fake = teams.connector
+                assert await teams.post(teams.activity("status SC2"), fake.token(APP_ID)) in (200, 202)
+                [post] = fake.posts
+                assert (post.conversation_id, post.reply_to_id) == (PERSONAL["id"], "1718000000001")
+                assert post.authorization == f"Bearer {authority.access_token}"
+                assert texts(post.card)[0].startswith("SC2 · ")
+                # The bot asked for a Bot Framework token as itself, with its app id and secret.
+                [asked] = authority.token_requests
+                assert (asked["grant_type"], asked["client_id"], asked["client_secret"], asked["scope"]) == (
+                    "client_credentials", APP_ID, CREDENTIALS.teams_app_password,
+                    "https://api.botframework.com/.default")
+
+                # The next reply reuses that token (MSAL's cache): Microsoft is not asked again.
+                assert await teams.post(teams.activity("status SC2"), fake.token(APP_ID)) in (200, 202)
+                assert len(fake.posts) == 2 and fake.posts[1].conversation_id == PERSONAL["id"]
+                assert fake.posts[1].authorization == f"Bearer {authority.access_token}"
+                assert texts(fake.posts[1].card)[0].startswith("SC2 · ")
+                assert len(authority.token_requests) == 1
+        finally:
+            await authority.stop()
+
+    run(scenario())
 
 
 def test_unreachable_signing_keys_mean_401_quickly_and_a_log_line(ctx, caplog):
