@@ -303,15 +303,27 @@ class _Msal(MsalAuth):
 
     MSAL blocks on HTTP, and already fetches the authority's OpenID configuration
     when its client is built, which the SDK does on the event loop.
+
+    One MSAL client per app and authority serves the whole process: its token cache
+    then serves every adapter too, so proactive messages (a new adapter each) reuse
+    the bot's token instead of asking Microsoft for one per digest.
     """
+
+    _clients: dict[tuple, ConfidentialClientApplication] = {}
+    _clients_lock = threading.Lock()
 
     def _create_client_application(self, tenant_id: str | None = None) -> ConfidentialClientApplication:
         config = self._msal_configuration
-        return ConfidentialClientApplication(
-            client_id=config.CLIENT_ID, client_credential=config.CLIENT_SECRET,
-            authority=MsalAuth._resolve_authority(config, tenant_id), timeout=IDENTITY_TIMEOUT,
-            # An authority given explicitly is taken as it is, without asking Microsoft about it.
-            instance_discovery=False if config.AUTHORITY else None)
+        authority = MsalAuth._resolve_authority(config, tenant_id)
+        key = (config.CLIENT_ID, config.CLIENT_SECRET, authority)
+        with _Msal._clients_lock:
+            if key not in _Msal._clients:
+                _Msal._clients[key] = ConfidentialClientApplication(
+                    client_id=config.CLIENT_ID, client_credential=config.CLIENT_SECRET, authority=authority,
+                    timeout=IDENTITY_TIMEOUT,
+                    # An authority given explicitly is taken as it is, without asking Microsoft about it.
+                    instance_discovery=False if config.AUTHORITY else None)
+            return _Msal._clients[key]
 
     async def get_access_token(self, resource_url: str, scopes: list[str], force_refresh: bool = False) -> str:
         try:

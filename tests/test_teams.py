@@ -401,6 +401,27 @@ def test_with_credentials_a_good_token_is_answered_with_the_bots_own_token(ctx, 
     run(scenario())
 
 
+def test_proactive_messages_with_credentials_share_one_token(ctx, tmp_path, monkeypatch):
+    async def scenario():
+        authority = await FakeAuthority(TENANT, tmp_path).start()
+        monkeypatch.setenv("REQUESTS_CA_BUNDLE", str(authority.ca_file))
+        connector = await FakeBotConnector().start()
+        try:
+            microsoft = Microsoft(authority=authority.authority)
+            for conversation in ("19:one@thread.tacv2", "19:two@thread.tacv2"):  # two digests, two adapters
+                reference = {"conversation": {"id": conversation}, "serviceUrl": connector.service_url,
+                             "channelId": "msteams", "bot": BOT}
+                await send_proactive(CREDENTIALS, reference, Reply(title="Weekly digest"), microsoft)
+            assert [p.conversation_id for p in connector.posts] == ["19:one@thread.tacv2", "19:two@thread.tacv2"]
+            assert {p.authorization for p in connector.posts} == {f"Bearer {authority.access_token}"}
+            assert len(authority.token_requests) == 1
+        finally:
+            await connector.stop()
+            await authority.stop()
+
+    run(scenario())
+
+
 def test_unreachable_signing_keys_mean_401_quickly_and_a_log_line(ctx, caplog):
     async def scenario():
         microsoft = Microsoft(authority=CLOSED_PORT, signing_keys="http://127.0.0.1:1/keys")
