@@ -25,7 +25,7 @@ from handlers.render import shorten
 from plan_data.countries import Country, find_countries, get_country, resolve_country
 from plan_data.loader import Plan
 from storage import status as figures_db
-from storage.activities import data_version, recent_activities
+from storage.activities import VERSION_BUMPED, data_version, recent_activities
 from storage.status import Figures
 
 log = logging.getLogger(__name__)
@@ -160,14 +160,13 @@ class StatusCache:
         self._refreshing = False
 
     def follow(self, sessions: sessionmaker) -> None:
-        """Distrust the version read last as soon as a session from `sessions` commits a change;
-        read the version again from `sessions` before it is too old to trust (see `cached`)."""
+        """Distrust the version read last as soon as a session from `sessions` commits a change
+        to the data; read the version again before it is too old to trust (see `cached`)."""
         self._engine = sessions.kw["bind"]
-        event.listen(sessions, "after_flush", lambda session, _context: session.info.__setitem__("changed", True))
         event.listen(sessions, "after_commit", self._after_commit)
 
     def _after_commit(self, session: Session) -> None:
-        if session.info.pop("changed", False):
+        if session.info.pop(VERSION_BUMPED, False):
             with self._lock:
                 self._changes += 1
                 self._version_read_at = -math.inf

@@ -40,6 +40,11 @@ def _audit(session: Session, actor: Actor, action: str, activity_id: int, change
     return entry
 
 
+# Set in a session's info when its transaction bumped the data version; whoever keeps
+# answers per version (handlers.status.StatusCache) pops it after the commit.
+VERSION_BUMPED = "data_version_bumped"
+
+
 def data_version(db: Session | Connection) -> int:
     """Grows with every committed change to activities, links or attendees (each is audited)."""
     return db.scalar(select(DataVersion.version).where(DataVersion.id == 1)) or 0
@@ -58,11 +63,13 @@ def _count_the_change(session: Session) -> None:
                              .values(version=DataVersion.version + 1)).rowcount
     if not bumped:  # the row was deleted (a wiped database): start counting again
         session.add(DataVersion(id=1, version=1))
+    session.info[VERSION_BUMPED] = True
 
 
 @event.listens_for(Session, "after_rollback")
 def _forget_the_change(session: Session) -> None:
     session.info.pop("audited", None)
+    session.info.pop(VERSION_BUMPED, None)
 
 
 def already_handled(session: Session, key: str) -> bool:

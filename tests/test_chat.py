@@ -318,6 +318,9 @@ def test_status_from_memory_is_trusted_only_while_nothing_has_changed(chat, ctx,
     assert re.search(r"BC1.I2\s+1 Parties\s+1\s+20", render_text(quick_reply(question, ctx)))
     chat("list")  # a question commits no change: memory stays trusted
     assert quick_reply(question, ctx) is not None
+    from storage.users import remember_name
+    remember_name(ctx.sessions, "slack", "U1", "Amina")  # a write, but not to the figures
+    assert quick_reply(question, ctx) is not None
 
     # A change committed while the version is being read: that version is not trusted.
     read_version = handlers.status.data_version
