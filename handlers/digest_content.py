@@ -29,6 +29,7 @@ QUIET_DAYS = 183  # "no activity in the last 6 months"
 COMING_UP_DAYS = {"daily": 14, "weekly": 28, "monthly": 42}
 SHOWN_ACTIVITIES = 8
 SHOWN_QUIET = 12
+SHOWN_OVERDUE = 5
 
 
 @dataclass
@@ -114,7 +115,7 @@ def digest_data(session: Session, plan: Plan, scope: str, first_day: date, last_
         touched=touched, conventions=conventions,
         moves=moves, values=values,
         quiet=[code for code in codes if recent[code].activities == 0],
-        gaps=figures_db.data_gaps(session, plan.id, outcomes),
+        gaps=figures_db.data_gaps(session, plan.id, outcomes, today),
         coming_up=figures_db.planned_between(session, plan.id, today, today + timedelta(days=coming_up_days),
                                              outcomes),
         logged_late=late, scope_outcomes=in_scope,
@@ -219,6 +220,12 @@ def render_digest(plan: Plan, scope: str, schedule: Schedule, data: DigestData, 
     if data.gaps.without_sex:
         gap_lines.append(f"{data.gaps.without_sex} {'activity has' if data.gaps.without_sex == 1 else 'activities have'}"
                          " no participants by sex: `edit <id> women=…`")
+    if data.gaps.overdue:
+        ids = ", ".join(f"#{i}" for i in data.gaps.overdue[:SHOWN_OVERDUE]) + (
+            f" and {len(data.gaps.overdue) - SHOWN_OVERDUE} more" if len(data.gaps.overdue) > SHOWN_OVERDUE else "")
+        gap_lines.append(f"{len(data.gaps.overdue)} planned {'activity' if len(data.gaps.overdue) == 1 else 'activities'}"
+                         f" should have taken place by now ({ids}) and count only once held: "
+                         "`edit <id> status=done` (or `status=cancelled`)")
     lines += gap_lines or ["None: every indicator moved in 6 months and every record is complete."]
 
     if data.coming_up:

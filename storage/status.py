@@ -295,10 +295,13 @@ def first_reached(session: Session, plan_id: str, groups: dict[str, list[str]],
 class DataGaps:
     unlinked: int = 0  # activities held that count toward no indicator
     without_sex: int = 0  # activities with participants but no count of women
+    overdue: list[int] = field(default_factory=list)  # planned activities whose start date has passed (ids)
 
 
-def data_gaps(session: Session, plan_id: str, outcome_codes: list[str] | None = None) -> DataGaps:
-    """Activities held whose record misses what the plan's indicators need.
+def data_gaps(session: Session, plan_id: str, outcome_codes: list[str] | None = None,
+              today: date | None = None) -> DataGaps:
+    """Activities whose record misses what the plan's indicators need; with `today`, also the
+    planned ones whose date has passed, which count only once someone says they were held.
 
     Unlinked activities belong to no outcome, so they are counted over the whole plan."""
     unlinked = session.scalar(select(func.count(Activity.id)).where(_live(), ~_linked(plan_id))) or 0
@@ -306,7 +309,12 @@ def data_gaps(session: Session, plan_id: str, outcome_codes: list[str] | None = 
         select(func.count(Activity.id))
         .where(_live(), *_scoped(plan_id, outcome_codes), Activity.kind.in_(PEOPLE_KINDS), _women().is_(None))
     ) or 0
-    return DataGaps(unlinked=unlinked, without_sex=without_sex)
+    overdue = [] if today is None else list(session.scalars(
+        select(Activity.id)
+        .where(Activity.deleted_at.is_(None), Activity.status == "planned", Activity.start_date < today,
+               *_scoped(plan_id, outcome_codes))
+        .order_by(Activity.start_date, Activity.id)))
+    return DataGaps(unlinked=unlinked, without_sex=without_sex, overdue=overdue)
 
 
 def planned_between(session: Session, plan_id: str, since: date, until: date,

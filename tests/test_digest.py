@@ -283,6 +283,19 @@ def test_gaps_and_what_is_coming_up(ctx):
     assert "Mon 30 Jun · Workshop in two weeks" in text and "autumn" not in text
 
 
+def test_planned_activities_whose_date_has_passed_are_asked_about_until_confirmed(ctx, chat):
+    passed = add(ctx, "Workshop planned for last week", date(2025, 6, 10), ["SC2.I3"], status="planned")
+    add(ctx, "Workshop in two weeks", date(2025, 6, 30), ["SC2.I3"], status="planned")
+    text = digest(ctx, "now").text
+    assert f"1 planned activity should have taken place by now (#{passed})" in text
+    assert "edit <id> status=done" in text
+    assert status_values(ctx, "SC2")["SC2.I3"] == 0  # not counted while only planned
+
+    assert chat(f"edit {passed} status=done").kind is ReplyKind.DONE  # the trainer confirms it was held
+    assert "should have taken place" not in digest(ctx, "now").text
+    assert status_values(ctx, "SC2")["SC2.I3"] == 1
+
+
 def test_an_activity_logged_late_is_mentioned(ctx):
     add(ctx, "March workshop logged in June", date(2025, 3, 3), ["BC1.I2"],
         created_at=datetime(2025, 6, 11, 10, tzinfo=UTC))
