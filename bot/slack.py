@@ -205,8 +205,9 @@ class SlackListeners:
             await self._post_result(client, user, metadata, reply)
         elif not await self._safely(respond(response_type="ephemeral", replace_original=False, **message(reply)),
                                     "response_url"):  # it expires after 30 minutes: tell the presser directly
-            await self._safely(client.chat_postEphemeral(channel=conversation, user=user, **message(reply)),
-                               "chat.postEphemeral")
+            if not await self._safely(client.chat_postEphemeral(channel=conversation, user=user, **message(reply)),
+                                      "chat.postEphemeral"):  # a channel tapbot is not in
+                await self._safely(client.chat_postMessage(channel=user, **message(reply)), "chat.postMessage")
 
     async def on_open_form(self, ack, body: dict, action: dict, respond, client: AsyncWebClient) -> None:
         await ack()

@@ -317,13 +317,16 @@ class _Msal(MsalAuth):
         authority = MsalAuth._resolve_authority(config, tenant_id)
         key = (config.CLIENT_ID, config.CLIENT_SECRET, authority)
         with _Msal._clients_lock:
-            if key not in _Msal._clients:
-                _Msal._clients[key] = ConfidentialClientApplication(
-                    client_id=config.CLIENT_ID, client_credential=config.CLIENT_SECRET, authority=authority,
-                    timeout=IDENTITY_TIMEOUT,
-                    # An authority given explicitly is taken as it is, without asking Microsoft about it.
-                    instance_discovery=False if config.AUTHORITY else None)
-            return _Msal._clients[key]
+            client = _Msal._clients.get(key)
+        if client is None:  # built outside the lock: it asks Microsoft for the authority's configuration
+            client = ConfidentialClientApplication(
+                client_id=config.CLIENT_ID, client_credential=config.CLIENT_SECRET, authority=authority,
+                timeout=IDENTITY_TIMEOUT,
+                # An authority given explicitly is taken as it is, without asking Microsoft about it.
+                instance_discovery=False if config.AUTHORITY else None)
+            with _Msal._clients_lock:
+                client = _Msal._clients.setdefault(key, client)
+        return client
 
     async def get_access_token(self, resource_url: str, scopes: list[str], force_refresh: bool = False) -> str:
         try:

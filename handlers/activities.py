@@ -128,8 +128,11 @@ def run_edit(session: Session, ctx, incoming: Incoming, command: parse.Edit, tod
         if problem:
             problems.append(problem)
     problems += _contradictions(activity, changes)
-    if "start_date" in changes and "status" not in changes and activity.status != "cancelled":
-        changes["status"] = status_for(changes["start_date"], today)  # new dates: held or still to come
+    if ("start_date" in changes and changes["start_date"] != activity.start_date and "status" not in changes
+            and activity.status != "cancelled"):
+        # New dates: held or still to come. The same date again (an edit form sends every field)
+        # says nothing about whether a planned activity took place.
+        changes["status"] = status_for(changes["start_date"], today)
     if problems:
         return Reply(title=f"#{activity.id} not changed", lines=[f"• {p}" for p in problems],
                      kind=ReplyKind.ERROR)

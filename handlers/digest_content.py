@@ -224,8 +224,8 @@ def render_digest(plan: Plan, scope: str, schedule: Schedule, data: DigestData, 
         ids = ", ".join(f"#{i}" for i in data.gaps.overdue[:SHOWN_OVERDUE]) + (
             f" and {len(data.gaps.overdue) - SHOWN_OVERDUE} more" if len(data.gaps.overdue) > SHOWN_OVERDUE else "")
         gap_lines.append(f"{len(data.gaps.overdue)} planned {'activity' if len(data.gaps.overdue) == 1 else 'activities'}"
-                         f" should have taken place by now ({ids}) and count only once held: "
-                         "`edit <id> status=done` (or `status=cancelled`)")
+                         f" should have taken place by now ({ids}) and count only once held: its author or "
+                         "an admin confirms with `edit <id> status=done` (or `status=cancelled`)")
     lines += gap_lines or ["None: every indicator moved in 6 months and every record is complete."]
 
     if data.coming_up:

@@ -55,9 +55,10 @@ def _count_the_change(session: Session) -> None:
     """Bump the data version as the last write of a transaction that audited a change.
 
     Its row lock makes such transactions commit one at a time, so versions follow commit
-    order; taken last, it is held only for the commit itself.
+    order; taken last, it is held only for the commit itself. A savepoint's release also
+    passes here, and is not the end of the transaction.
     """
-    if not session.info.pop("audited", False):
+    if session.in_nested_transaction() or not session.info.pop("audited", False):
         return
     bumped = session.execute(update(DataVersion).where(DataVersion.id == 1)
                              .values(version=DataVersion.version + 1)).rowcount
@@ -66,10 +67,13 @@ def _count_the_change(session: Session) -> None:
     session.info[VERSION_BUMPED] = True
 
 
-@event.listens_for(Session, "after_rollback")
-def _forget_the_change(session: Session) -> None:
-    session.info.pop("audited", None)
-    session.info.pop(VERSION_BUMPED, None)
+@event.listens_for(Session, "after_transaction_end")
+def _forget_the_change(session: Session, transaction) -> None:
+    # Only when the whole transaction ends (committed, rolled back or closed): a change
+    # undone by a savepoint's rollback may still be beside others that are not.
+    if transaction.parent is None:
+        session.info.pop("audited", None)
+        session.info.pop(VERSION_BUMPED, None)
 
 
 def already_handled(session: Session, key: str) -> bool:

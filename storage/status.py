@@ -311,7 +311,8 @@ def data_gaps(session: Session, plan_id: str, outcome_codes: list[str] | None = 
     ) or 0
     overdue = [] if today is None else list(session.scalars(
         select(Activity.id)
-        .where(Activity.deleted_at.is_(None), Activity.status == "planned", Activity.start_date < today,
+        .where(Activity.deleted_at.is_(None), Activity.status == "planned",
+               func.coalesce(Activity.end_date, Activity.start_date) < today,
                *_scoped(plan_id, outcome_codes))
         .order_by(Activity.start_date, Activity.id)))
     return DataGaps(unlinked=unlinked, without_sex=without_sex, overdue=overdue)

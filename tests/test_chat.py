@@ -6,6 +6,7 @@ import re
 
 from handlers.messages import ReplyKind
 from handlers.render import render_text
+from conftest import Chat
 from handlers.status import Target, status_data
 from storage.models import Activity, Attendee, AuditEntry
 
@@ -399,3 +400,39 @@ def test_a_planned_activity_counts_once_its_dates_say_it_was_held(chat, ctx):
     assert figures(ctx, "indicator", "SC2.I3")["SC2.I3"]["activities"] == 0
     chat("edit 1 dates=12-14 March 2025")
     assert figures(ctx, "indicator", "SC2.I3")["SC2.I3"]["activities"] == 1
+
+
+def test_a_planned_activity_past_its_date_is_not_held_until_someone_says_so(chat, ctx):
+    from dataclasses import replace
+    from datetime import date
+
+    chat("log Regional workshop on PCB, Accra, Ghana, 12-14 March 2026, 30 participants SC2.I3")
+    later = Chat(replace(ctx, today=lambda: date(2026, 4, 1)))  # the dates have passed
+    assert "Changed: title" == later("edit 1 title=Regional workshop on PCB management").lines[0]
+    assert "already has those values" in later("edit 1 dates=12-14 March 2026").title  # the same dates again
+    assert figures(ctx, "indicator", "SC2.I3")["SC2.I3"]["activities"] == 0
+    assert "Changed: status" in later("edit 1 status=done").lines[0]
+    assert figures(ctx, "indicator", "SC2.I3")["SC2.I3"]["activities"] == 1
+
+
+def test_every_committed_change_bumps_the_data_version_once_savepoints_or_not(ctx):
+    from storage.activities import Actor, create_activity, data_version, edit_activity
+
+    actor = Actor("amina", "Amina", "console")
+    with ctx.sessions() as session:
+        activity = create_activity(session, actor, conversation_id="console", raw_text="t", countries=["GH"],
+                                   languages=[], links=[], title="Workshop", kind="workshop",
+                                   start_date=None, end_date=None, participants=20, women=None, status="done")
+        session.commit()
+        before = data_version(session)
+        edit_activity(session, actor, activity, {"participants": 25})
+        with session.begin_nested():  # released: not the end of the transaction
+            edit_activity(session, actor, activity, {"participants": 30})
+        assert data_version(session) == before  # nothing counted before the commit
+        savepoint = session.begin_nested()
+        edit_activity(session, actor, activity, {"participants": 35})
+        savepoint.rollback()  # undoes the last edit only
+        session.commit()
+        assert data_version(session) == before + 1
+        session.commit()  # nothing new: no bump
+        assert data_version(session) == before + 1

@@ -286,6 +286,11 @@ def test_gaps_and_what_is_coming_up(ctx):
 def test_planned_activities_whose_date_has_passed_are_asked_about_until_confirmed(ctx, chat):
     passed = add(ctx, "Workshop planned for last week", date(2025, 6, 10), ["SC2.I3"], status="planned")
     add(ctx, "Workshop in two weeks", date(2025, 6, 30), ["SC2.I3"], status="planned")
+    running = add(ctx, "Course running this week", date(2025, 6, 12), ["SC2.I3"], status="planned")
+    with ctx.sessions() as session:  # 12-20 June: still going on the 16th
+        from storage.models import Activity
+        session.get(Activity, running).end_date = date(2025, 6, 20)
+        session.commit()
     text = digest(ctx, "now").text
     assert f"1 planned activity should have taken place by now (#{passed})" in text
     assert "edit <id> status=done" in text

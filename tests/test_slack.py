@@ -396,8 +396,13 @@ def test_buttons_on_a_message_older_than_its_response_url_still_answer(ctx):
             [refused] = await slack.api.wait_for("chat.postEphemeral")
             assert refused.args["user"] == BOB and refused.args["channel"] == CHANNEL
             assert "You have no change to #1 to undo." in refused.text
+            slack.api.fail("response_url", "expired_url")
+            slack.api.fail("chat.postEphemeral", "channel_not_found")  # a channel tapbot was never invited to
+            await slack.press(logged, "Undo", user=BOB)
+            [by_dm] = await slack.api.wait_for("chat.postMessage")
+            assert by_dm.args["channel"] == BOB and "You have no change to #1 to undo." in by_dm.text
             await slack.press(logged, "Undo")
-            [undone] = await slack.api.wait_for("chat.postMessage")
+            undone = (await slack.api.wait_for("chat.postMessage", 2))[-1]
             assert undone.args["channel"] == CHANNEL and "#1" in undone.text
 
     run(scenario())

@@ -20,7 +20,7 @@ from sqlalchemy import select
 
 from bot.config import Settings
 from bot.delivery import DeliveryError
-from bot.teams import Microsoft, auth_configuration, mount_teams, send_proactive
+from bot.teams import Microsoft, _Msal, auth_configuration, mount_teams, send_proactive
 from bot.teams_cards import LOG_FORM, form_card, markdown, reply_card
 from fakes.bot_connector import FakeAuthority, FakeBotConnector
 from handlers.messages import Action, Reply
@@ -373,6 +373,7 @@ def test_with_credentials_every_bad_token_gets_401_offline(ctx, caplog):
 def test_with_credentials_a_good_token_is_answered_with_the_bots_own_token(ctx, tmp_path, monkeypatch):
     async def scenario():
         authority = await FakeAuthority(TENANT, tmp_path).start()
+        monkeypatch.setattr(_Msal, "_clients", {})  # a client kept from an earlier test on the same port
         # MSAL's HTTP client is a requests.Session, which trusts the CA bundle named here (and only it).
         monkeypatch.setenv("REQUESTS_CA_BUNDLE", str(authority.ca_file))
         try:
@@ -404,6 +405,7 @@ def test_with_credentials_a_good_token_is_answered_with_the_bots_own_token(ctx, 
 def test_proactive_messages_with_credentials_share_one_token(ctx, tmp_path, monkeypatch):
     async def scenario():
         authority = await FakeAuthority(TENANT, tmp_path).start()
+        monkeypatch.setattr(_Msal, "_clients", {})  # a client kept from an earlier test on the same port
         monkeypatch.setenv("REQUESTS_CA_BUNDLE", str(authority.ca_file))
         connector = await FakeBotConnector().start()
         try:
