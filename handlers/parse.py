@@ -6,7 +6,7 @@ names (countries, plan items) and running the command happen afterwards.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from rapidfuzz import fuzz, process
 

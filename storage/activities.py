@@ -8,7 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
-from sqlalchemy import ColumnElement, Connection, Select, and_, event, exists, func, select, union, update
+from sqlalchemy import ColumnElement, Connection, Select, and_, event, exists, select, union, update
 from sqlalchemy.orm import Session, selectinload
 
 from storage.models import (
