@@ -21,6 +21,7 @@ from functools import lru_cache
 from rapidfuzz import fuzz, process
 
 from plan_data.loader import Plan
+from plan_data.vocabulary import to_english
 
 # Weights of the places a term can come from (max over places is kept).
 W_KEYWORD = 3.0  # a one-word keyword
@@ -257,7 +258,7 @@ HEAD_COUNT = re.compile(
 def match_indicators(text: str, plan: Plan, limit: int = 5) -> list[Match]:
     """Indicators ranked for ``text``, best first; always ``limit`` of them (ties in plan order)."""
     idx = _index(plan)
-    raw = idx.raw_scores(HEAD_COUNT.sub(" ", text))
+    raw = idx.raw_scores(HEAD_COUNT.sub(" ", to_english(text)))
     order = sorted(range(len(raw)), key=lambda i: -raw[i])[:limit]
     return [Match(idx.codes[i], _to_percent(raw[i]), idx.texts[i]) for i in order]
 
