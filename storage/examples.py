@@ -19,7 +19,7 @@ import weakref
 from collections.abc import Callable, Iterable
 from typing import TypeVar
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
 from storage.models import Activity, IndicatorLink, MatchRejection
@@ -72,20 +72,32 @@ def unreject(session: Session, activity_id: int, plan_id: str, codes: Iterable[s
             MatchRejection.indicator_code.in_(codes)))
 
 
+def _signature(session: Session, plan_id: str) -> tuple:
+    """The data version, and a cheap digest of the example rows in case the database was
+    wiped or restored (its version counting again from where an old one stood)."""
+    from storage.activities import data_version  # activities records rejections through this module
+
+    links = session.execute(select(func.count(), func.coalesce(func.sum(IndicatorLink.id), 0))
+                            .where(IndicatorLink.plan_id == plan_id,
+                                   IndicatorLink.method.in_(PERSON_METHODS))).one()
+    rejections = session.execute(select(func.count(), func.coalesce(func.sum(MatchRejection.id), 0))
+                                 .where(MatchRejection.plan_id == plan_id)).one()
+    return (data_version(session), *links, *rejections)
+
+
 _cache: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()  # engine -> {key: (version, value)}
 _lock = threading.Lock()
 
 
 def cached_examples(session: Session, plan_id: str, build: Callable[[T | None], T]) -> T:
-    """``build(previous)`` once per data version, database and plan; the result meanwhile.
+    """``build(previous)`` once per data version (see ``_signature``), database and plan;
+    the result meanwhile.
 
     ``build`` gets what it built for the previous version (or None), so that it can reuse
     the work done on examples that have not changed.
     """
-    from storage.activities import data_version  # activities records rejections through this module
-
     engine = session.get_bind().engine
-    version = data_version(session)
+    version = _signature(session, plan_id)
     with _lock:
         per_engine = _cache.setdefault(engine, {})
         hit = per_engine.get(plan_id)
