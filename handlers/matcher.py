@@ -272,6 +272,9 @@ def _query_terms(text: str) -> list[str]:
     return terms(HEAD_COUNT.sub(" ", to_english(text)))
 
 
+MEAN_TERMS = 150  # terms kept of each indicator's mean example
+
+
 class TeamExamples:
     """The team's confirmed links (and unlinks) for one plan, as term vectors.
 
@@ -303,11 +306,14 @@ class TeamExamples:
             for t, w in self._vector(self.term_sets[activity_id]).items():
                 acc[t] = acc.get(t, 0.0) + w
             counts[(code, polarity)] = counts.get((code, polarity), 0) + 1
-        # term -> [(code, weight)] of each mean vector, normalised, per polarity
+        # term -> [(code, weight)] of each mean vector, normalised, per polarity. A mean of
+        # many examples has a long tail of words seen once; its heaviest terms are kept, which
+        # bounds the work per message whatever the history.
         self.postings: dict[int, dict[str, list[tuple[str, float]]]] = {1: {}, -1: {}}
         for (code, polarity), acc in sums.items():
-            norm = math.sqrt(sum(w * w for w in acc.values())) or 1.0
-            for t, w in acc.items():
+            kept = sorted(acc.items(), key=lambda tw: -tw[1])[:MEAN_TERMS]
+            norm = math.sqrt(sum(w * w for _, w in kept)) or 1.0
+            for t, w in kept:
                 self.postings[polarity].setdefault(t, []).append((code, w / norm))
 
     def __len__(self) -> int:

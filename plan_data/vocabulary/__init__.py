@@ -17,7 +17,7 @@ import re
 import tomllib
 import unicodedata
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, lru_cache
 from importlib.resources import files
 
 _WORD = re.compile(r"[a-z0-9]+")  # in folded text
@@ -29,6 +29,11 @@ def fold(text: str) -> str:
     """Lower case without accents: the form vocabulary and messages are compared in."""
     text = unicodedata.normalize("NFKD", text.translate(_LIGATURES))
     return "".join(c for c in text if not unicodedata.combining(c)).lower()
+
+
+@lru_cache(maxsize=65536)
+def _fold_word(word: str) -> str:
+    return fold(word)
 
 
 def _key(word: str) -> str:
@@ -56,7 +61,7 @@ class Vocabulary:
         Words of one letter ("a", "e", "y", "l'") are too ambiguous to tell a language by,
         and a word in capitals is an acronym ("AND"), not a function word.
         """
-        plain = [fold(w) for w in words if len(w) > 1 and not w.isupper()]
+        plain = [_fold_word(w) for w in words if len(w) > 1 and not w.isupper()]
         counts = {code: sum(w in lang.function_words for w in plain) for code, lang in self.languages.items()}
         best = max(counts, key=counts.get, default=None)
         if best is None or counts[best] == 0 or list(counts.values()).count(counts[best]) > 1:
@@ -66,8 +71,9 @@ class Vocabulary:
     def to_english(self, text: str) -> str:
         """``text`` folded, with its French and Spanish domain words in English."""
         tokens = list(_TOKEN.finditer(text))
-        folded = [fold(t.group()) for t in tokens]
-        code = self.language_of([t.group() for t in tokens])
+        typed = [t.group() for t in tokens]
+        folded = [_fold_word(w) for w in typed]
+        code = self.language_of(typed)
         if code is None:  # no telling: the single words of every language may help
             words: dict[str, str] = {}
             for lang in self.languages.values():
@@ -91,7 +97,7 @@ class Vocabulary:
                     size = n
                     break
             if english is None:
-                english = acronyms.get(tokens[i].group()) or words.get(keys[i])
+                english = acronyms.get(typed[i]) or words.get(keys[i])
                 if english is None and folded[i] in dropped:
                     english = " "
             if english is not None:
