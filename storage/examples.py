@@ -19,7 +19,7 @@ import weakref
 from collections.abc import Callable, Iterable
 from typing import TypeVar
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from storage.models import Activity, IndicatorLink, MatchRejection
@@ -72,17 +72,17 @@ def unreject(session: Session, activity_id: int, plan_id: str, codes: Iterable[s
             MatchRejection.indicator_code.in_(codes)))
 
 
-def _signature(session: Session, plan_id: str) -> tuple:
-    """The data version, and a cheap digest of the example rows in case the database was
-    wiped or restored (its version counting again from where an old one stood)."""
+def _signature(session: Session) -> tuple:
+    """The data version, and the newest link and rejection (id and time, read through their
+    primary keys), in case the database was wiped or restored and its version counts again
+    from where an old one stood."""
     from storage.activities import data_version  # activities records rejections through this module
 
-    links = session.execute(select(func.count(), func.coalesce(func.sum(IndicatorLink.id), 0))
-                            .where(IndicatorLink.plan_id == plan_id,
-                                   IndicatorLink.method.in_(PERSON_METHODS))).one()
-    rejections = session.execute(select(func.count(), func.coalesce(func.sum(MatchRejection.id), 0))
-                                 .where(MatchRejection.plan_id == plan_id)).one()
-    return (data_version(session), *links, *rejections)
+    newest = []
+    for model in (IndicatorLink, MatchRejection):
+        row = session.execute(select(model.id, model.created_at).order_by(model.id.desc()).limit(1)).first()
+        newest.append(tuple(row) if row else None)
+    return (data_version(session), *newest)
 
 
 _cache: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()  # engine -> {key: (version, value)}
@@ -97,7 +97,7 @@ def cached_examples(session: Session, plan_id: str, build: Callable[[T | None], 
     the work done on examples that have not changed.
     """
     engine = session.get_bind().engine
-    version = _signature(session, plan_id)
+    version = _signature(session)
     with _lock:
         per_engine = _cache.setdefault(engine, {})
         hit = per_engine.get(plan_id)
