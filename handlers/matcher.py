@@ -77,6 +77,11 @@ SHORTHAND = {
     "inv": "inventory", "invs": "inventories", "ppl": "people",
 }
 
+# Words that say what kind of event was held, found in nearly every log: an indicator whose
+# text happens to use one ("training workshops targeting customs") must not win on it alone.
+GENERIC_WORDS = "workshop training webinar meeting seminar course session event mission"
+GENERIC_DAMPING = 0.5
+
 STOPWORDS = frozenset(
     """a an the of and or on in to for by with at as from into under per its their our
     we us i you he she they it this that these those is are was were be been being has have had
@@ -204,6 +209,7 @@ class _Index:
                 if cdf < k:
                     self.conv_postings.setdefault(t, []).append((self.conv_codes.index(c), math.log(k / cdf)))
 
+        self.generic = frozenset(terms(GENERIC_WORDS))
         self.vocab = sorted(set(self.postings) | set(self.conv_postings))
         self.vocab_set = frozenset(self.vocab)
         self._corrections: dict[str, str | None] = {}
@@ -239,8 +245,9 @@ class _Index:
         scores = [0.0] * len(self.codes)
         conv = [0.0] * len(self.conv_codes)
         for t in set(seq):
+            damp = GENERIC_DAMPING if t in self.generic else 1.0
             for i, w in self.postings.get(t, ()):
-                scores[i] += w
+                scores[i] += w * damp
             for c, w in self.conv_postings.get(t, ()):
                 conv[c] += w
         for n in range(2, min(self.max_phrase, len(seq)) + 1):

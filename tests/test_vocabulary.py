@@ -42,6 +42,19 @@ def test_english_words_that_are_french_acronyms_keep_their_english_meaning():
     ("taller sobre el nuevo formato de presentación de informes de Basilea con 8 Partes", "BC2.I5"),
     ("estudio de caso de mejores técnicas disponibles en hornos de cemento en México", "SC2.I4"),
     ("simulacro de respuesta ante emergencias químicas en el puerto de Valparaíso", "CC1.I10"),
+    ("webinaire sur les pesticides extrêmement dangereux et les notifications d'incidents", "RC2.I5"),
+    ("Bolivia notificó una medida reglamentaria firme sobre el paraquat", "RC2.I3"),
+    ("diagnostic des sites contaminés aux pesticides obsolètes au Niger", "SC2.I7"),
+    ("muestreo de leche materna para COP, laboratorio de referencia", "SC2.I5"),
+    ("reunión con la oficina de estadística sobre datos de residuos para el ODS 12", "CC1.I6"),
+    ("se realizó un taller sobre el plan nacional de implementación del Convenio de Estocolmo", "SC1.I2"),
 ])
 def test_french_and_spanish_logs_find_their_indicator(text, code):
     assert match_indicators(text, PLAN, limit=1)[0].code == code
+
+
+def test_the_kind_of_event_does_not_outweigh_what_it_was_about():
+    # "training workshops" is one indicator's wording, but nearly every log says "workshop".
+    top = match_indicators("held a workshop on the national implementation plan of the Stockholm Convention",
+                           PLAN, limit=1)[0]
+    assert top.code == "SC1.I2"
