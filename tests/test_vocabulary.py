@@ -28,6 +28,12 @@ def test_domain_words_read_as_english(text, english):
     assert english in to_english(text)
 
 
+def test_a_slip_in_a_long_word_is_still_read_but_names_are_left_alone():
+    said = to_english("gestion ecologiquement rationelle des dechets dangeureux a Kousseri")
+    assert "environmentally sound management" in said and "hazardous waste" in said
+    assert "kousseri" in said
+
+
 def test_english_words_that_are_french_acronyms_keep_their_english_meaning():
     # "AND" is a French acronym and "COP" a Spanish one; in English they are other words.
     said = to_english("Side event AND training at the COP on e-waste")

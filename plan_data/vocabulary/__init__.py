@@ -20,6 +20,8 @@ from dataclasses import dataclass
 from functools import cache, lru_cache
 from importlib.resources import files
 
+from rapidfuzz import fuzz, process
+
 _WORD = re.compile(r"[a-z0-9]+")  # in folded text
 _TOKEN = re.compile(r"[^\W_]+")  # in text as typed
 _LIGATURES = str.maketrans({"œ": "oe", "Œ": "OE", "æ": "ae", "Æ": "AE", "ß": "ss", "’": "'"})
@@ -54,6 +56,17 @@ class Vocabulary:
     languages: dict[str, Language]
     phrases: dict[tuple[str, ...], str]  # keys of two words or more -> English, any language
     longest: int
+    known: frozenset[str]  # every word key of every language, for typo correction
+    known_list: tuple[str, ...]
+
+    def spelled(self, key: str) -> str:
+        """``key``, or the vocabulary word it is a typo of ("dangeureux" -> "dangereux").
+
+        Only long words, and only one slip away, so that a place or a person's name is
+        not taken for a domain word."""
+        if len(key) < TYPO_MIN_LENGTH or key in self.known or key.isdigit():
+            return key
+        return _nearest(key)
 
     def language_of(self, words: list[str]) -> str | None:
         """The language whose function words ``words`` use most; None when unclear.
@@ -85,7 +98,7 @@ class Vocabulary:
             words, acronyms = lang.words, lang.acronyms
             dropped = lang.function_words if code != "en" else frozenset()
 
-        keys = [_key(w) for w in folded]
+        keys = [self.spelled(_key(w)) for w in folded]
         out: list[str] = []
         last = 0  # end of the text already copied to out
         i = 0
@@ -109,6 +122,16 @@ class Vocabulary:
         return fold("".join(out))
 
 
+TYPO_MIN_LENGTH = 7
+TYPO_SCORE = 90  # rapidfuzz ratio: one slip in a word of ten letters or more, none below seven
+
+
+@lru_cache(maxsize=20_000)
+def _nearest(key: str) -> str:
+    hit = process.extractOne(key, vocabulary().known_list, scorer=fuzz.ratio, score_cutoff=TYPO_SCORE)
+    return hit[0] if hit else key
+
+
 @cache
 def vocabulary() -> Vocabulary:
     """Every ``*.toml`` beside this module, checked: a form may not mean two things."""
@@ -130,7 +153,10 @@ def vocabulary() -> Vocabulary:
                 target[k] = english
         languages[code] = Language(code, frozenset(fold(w) for w in data.get("function_words", [])),
                                    words, dict(data.get("acronyms", {})))
-    return Vocabulary(languages, phrases, max((len(k) for k in phrases), default=1))
+    known = {w for k in phrases for w in k} | {w for lang in languages.values() for w in lang.words}
+    known |= {w for lang in languages.values() for w in lang.function_words}
+    return Vocabulary(languages, phrases, max((len(k) for k in phrases), default=1),
+                      frozenset(known), tuple(sorted(known)))
 
 
 def to_english(text: str) -> str:
