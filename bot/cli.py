@@ -133,14 +133,15 @@ def _print_json(value, many: bool) -> None:
 
 
 def _match(args) -> int:
-    from handlers.matcher import match_indicators
-    from plan_data.loader import load_plan
+    from handlers.matcher import match_indicators, team_examples
 
-    plan = load_plan(load_settings().tapbot_plan)
+    ctx = _context()  # the team's confirmed links are in the database
     many = args.text == ["-"]
-    for text in _messages(args.text):
-        _print_json([{"code": m.code, "score": round(m.score, 1), "text": m.text}
-                     for m in match_indicators(text, plan, limit=10)], many)
+    with ctx.sessions() as session:
+        for text in _messages(args.text):
+            examples = team_examples(session, ctx.plan)
+            _print_json([{"code": m.code, "score": round(m.score, 1), "text": m.text}
+                         for m in match_indicators(text, ctx.plan, limit=10, examples=examples)], many)
     return 0
 
 

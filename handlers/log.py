@@ -13,7 +13,16 @@ from datetime import date
 from sqlalchemy.orm import Session
 
 from handlers.extract import extract_log_fields
-from handlers.matcher import AUTO_LINK_CONFIDENCE, Match, confidence, match_indicators
+from handlers.matcher import (
+    AUTO_LINK_CONFIDENCE,
+    AUTO_LINK_LIKENESS,
+    Match,
+    TeamExamples,
+    confidence,
+    match_indicators,
+    matching_words,
+    team_examples,
+)
 from handlers.messages import Action, Field, Incoming, Reply, ReplyKind
 from handlers.render import day, shorten
 from plan_data.countries import find_countries, get_country, resolve_country
@@ -59,11 +68,18 @@ class LogDraft:
     matches: list[Match] = field(default_factory=list)
     confidence: float = 0.0
     problems: list[str] = field(default_factory=list)
+    # The earlier log a person linked to the best match that this one is most like, and how much.
+    like: tuple[int, float] | None = None
+
+    @property
+    def linked_like(self) -> int | None:
+        """The earlier log that makes the best match sure enough by itself, if any."""
+        return self.like[0] if self.like and self.like[1] >= AUTO_LINK_LIKENESS else None
 
     @property
     def auto_link(self) -> Match | None:
         """The best match, when it is clear enough to link without asking."""
-        if not self.codes and self.matches and self.confidence > AUTO_LINK_CONFIDENCE:
+        if not self.codes and self.matches and (self.confidence > AUTO_LINK_CONFIDENCE or self.linked_like):
             return self.matches[0]
         return None
 
@@ -90,7 +106,7 @@ def status_for(start: date | None, today: date) -> str:
     return "planned" if start and start > today else "done"
 
 
-def draft_from_text(text: str, plan: Plan, today: date) -> LogDraft:
+def draft_from_text(text: str, plan: Plan, today: date, examples: TeamExamples | None = None) -> LogDraft:
     fields = extract_log_fields(text, today)
     problems = list(fields.problems)
 
@@ -112,9 +128,12 @@ def draft_from_text(text: str, plan: Plan, today: date) -> LogDraft:
 
     matches: list[Match] = []
     sure = 0.0
+    like = None
     if not codes:
-        matches = match_indicators(INDICATOR_CODE.sub(" ", text), plan)
+        matches = match_indicators(INDICATOR_CODE.sub(" ", text), plan, examples=examples)
         sure = confidence(matches)
+        if examples and matches:
+            like = examples.nearest(text, matches[0].code)
     organiser = ORGANISER.search(text)
     status = status_for(fields.start_date, today)
     return LogDraft(
@@ -122,7 +141,7 @@ def draft_from_text(text: str, plan: Plan, today: date) -> LogDraft:
         start_date=fields.start_date, end_date=fields.end_date, countries=countries,
         organiser=organiser.group(1) if organiser else None, participants=fields.participants,
         women=fields.women, men=fields.men, languages=list(fields.languages), status=status,
-        codes=codes, matches=matches, confidence=sure, problems=problems,
+        codes=codes, matches=matches, confidence=sure, problems=problems, like=like,
     )
 
 
@@ -149,7 +168,7 @@ def run_log(session: Session, plan: Plan, incoming: Incoming, text: str, today: 
                    f"`{LOG_EXAMPLE}`"],
             kind=ReplyKind.HELP, form="log_activity",
         )
-    draft = draft_from_text(text, plan, today)
+    draft = draft_from_text(text, plan, today, team_examples(session, plan))
     if draft.problems:
         return refuse(draft.problems, text)
     return store(session, plan, incoming, draft)
@@ -190,8 +209,14 @@ def store(session: Session, plan: Plan, incoming: Incoming, draft: LogDraft) -> 
         reply.actions = [Action(f"{m.code} · {shorten(m.text, 40)}", f"link {activity.id} {m.code}")
                          for m in draft.matches[:3]]
     elif links and links[0][3] == "fuzzy":
-        reply.context.append(f"Linked to {links[0][2]} by its closest match; change with "
-                             f"`unlink {activity.id} {links[0][2]}` and `link {activity.id} <code>`.")
+        code = links[0][2]
+        if draft.linked_like:
+            why = f"like #{draft.linked_like} that you linked to {code}"
+        else:
+            words = matching_words(draft.text, plan, code)
+            why = f"by the matching words {', '.join(words)}" if words else "by its closest match"
+        reply.context.append(f"Linked to {code} {why}; change with "
+                             f"`unlink {activity.id} {code}` and `link {activity.id} <code>`.")
     reply.actions += [Action("Edit", f"edit {activity.id}"), Action("Undo", f"undo {activity.id}", "danger")]
     return reply
 

@@ -20,7 +20,11 @@ from functools import lru_cache
 
 from rapidfuzz import fuzz, process
 
+from sqlalchemy.orm import Session
+
 from plan_data.loader import Plan
+from plan_data.vocabulary import to_english
+from storage.examples import activity_texts, cached_examples, example_links
 
 # Weights of the places a term can come from (max over places is kept).
 W_KEYWORD = 3.0  # a one-word keyword
@@ -31,6 +35,10 @@ W_OUTCOME = 0.5  # the outcome statement
 W_PHRASE = 1.5  # per extra word of a multi-word keyword found as a phrase
 W_CONVENTION = 0.6  # how much convention evidence lifts that convention's indicators
 W_KIND = 1.5  # activity-kind cue (pilot project, case study...) meeting a matching measure
+# Chosen with benchmarks/matching.py: leave-one-out on the tuning half and cross-fitting on
+# ../shared/eval; at 20 and above the team's examples start to outvote clear plan wording.
+W_EXAMPLE = 12.0  # raw score a message identical to an indicator's confirmed examples gains
+W_REJECTED = 10.0  # raw score it loses when identical to what people unlinked from an indicator
 SCORE_SCALE = 12.0  # raw score at which the 0-100 score reaches ~63
 
 # Chosen with benchmarks/matching.py on ../shared/eval/match_dev.jsonl. No dev
@@ -41,6 +49,10 @@ SCORE_SCALE = 12.0  # raw score at which the 0-100 score reaches ~63
 # wrong top-1s all scored below 0.11. A wrong silent link costs more than a
 # confirmation click, so the line sits above the worst seen, not at it.
 AUTO_LINK_CONFIDENCE = 0.6
+# A message this close (cosine of term vectors) to a log a person linked to its best
+# match is linked without asking too, "like #123". In tuning, every best match whose
+# nearest confirmed example was above 0.42 was right; the line sits well above.
+AUTO_LINK_LIKENESS = 0.6
 
 # Words that say what kind of activity was logged, and the indicator measures
 # (see plan_data.loader.Measure) that count that kind of activity.
@@ -64,6 +76,11 @@ SHORTHAND = {
     "webpage": "web page", "webpages": "web pages", "website": "web site", "websites": "web sites",
     "inv": "inventory", "invs": "inventories", "ppl": "people",
 }
+
+# Words that say what kind of event was held, found in nearly every log: an indicator whose
+# text happens to use one ("training workshops targeting customs") must not win on it alone.
+GENERIC_WORDS = "workshop training webinar meeting seminar course session event mission"
+GENERIC_DAMPING = 0.5
 
 STOPWORDS = frozenset(
     """a an the of and or on in to for by with at as from into under per its their our
@@ -134,6 +151,7 @@ class _Index:
     def __init__(self, plan: Plan):
         self.plan = plan
         self.codes = list(plan.indicators)
+        self.position = {code: i for i, code in enumerate(self.codes)}
         self.texts = [i.text for i in plan.indicators.values()]
         n = len(self.codes)
         weights: list[dict[str, float]] = [dict() for _ in range(n)]
@@ -191,6 +209,7 @@ class _Index:
                 if cdf < k:
                     self.conv_postings.setdefault(t, []).append((self.conv_codes.index(c), math.log(k / cdf)))
 
+        self.generic = frozenset(terms(GENERIC_WORDS))
         self.vocab = sorted(set(self.postings) | set(self.conv_postings))
         self.vocab_set = frozenset(self.vocab)
         self._corrections: dict[str, str | None] = {}
@@ -221,13 +240,14 @@ class _Index:
             self._corrections[term] = hit[0] if hit else None
         return self._corrections[term]
 
-    def raw_scores(self, text: str) -> list[float]:
-        seq = [self.correct(t) or t for t in terms(text)]
+    def raw_scores(self, text_terms: list[str]) -> list[float]:
+        seq = [self.correct(t) or t for t in text_terms]
         scores = [0.0] * len(self.codes)
         conv = [0.0] * len(self.conv_codes)
         for t in set(seq):
+            damp = GENERIC_DAMPING if t in self.generic else 1.0
             for i, w in self.postings.get(t, ()):
-                scores[i] += w
+                scores[i] += w * damp
             for c, w in self.conv_postings.get(t, ()):
                 conv[c] += w
         for n in range(2, min(self.max_phrase, len(seq)) + 1):
@@ -254,12 +274,126 @@ HEAD_COUNT = re.compile(
     re.IGNORECASE)
 
 
-def match_indicators(text: str, plan: Plan, limit: int = 5) -> list[Match]:
-    """Indicators ranked for ``text``, best first; always ``limit`` of them (ties in plan order)."""
+def _query_terms(text: str) -> list[str]:
+    """The terms a message is matched by: read into English, head counts left out."""
+    return terms(HEAD_COUNT.sub(" ", to_english(text)))
+
+
+MEAN_TERMS = 150  # terms kept of each indicator's mean example
+
+
+class TeamExamples:
+    """The team's confirmed links (and unlinks) for one plan, as term vectors.
+
+    Each example is its activity's message as a tf-idf vector of plan-English stems;
+    each indicator gets the mean of its examples (and of its rejections). A message
+    then leans toward the indicators whose examples it resembles, by cosine: cheap
+    whatever the number of examples (at most one entry per indicator and term).
+    """
+
+    def __init__(self, rows: list[tuple[int, str, int]], texts: dict[int, str],
+                 previous: TeamExamples | None = None):
+        known = previous.term_sets if previous else {}
+        self.term_sets: dict[int, frozenset[str]] = {
+            a: known[a] if a in known else frozenset(_query_terms(texts[a])) for a in {a for a, _, _ in rows}}
+        self.rows = rows
+        n = len(self.term_sets)
+        df: dict[str, int] = {}
+        for ts in self.term_sets.values():
+            for t in ts:
+                df[t] = df.get(t, 0) + 1
+        self.idf = {t: math.log((n + 1) / (d + 0.5)) for t, d in df.items()}
+        self.by_code: dict[str, list[int]] = {}  # positive examples, oldest first
+        sums: dict[tuple[str, int], dict[str, float]] = {}
+        counts: dict[tuple[str, int], int] = {}
+        for activity_id, code, polarity in rows:
+            if polarity > 0:
+                self.by_code.setdefault(code, []).append(activity_id)
+            acc = sums.setdefault((code, polarity), {})
+            for t, w in self._vector(self.term_sets[activity_id]).items():
+                acc[t] = acc.get(t, 0.0) + w
+            counts[(code, polarity)] = counts.get((code, polarity), 0) + 1
+        # term -> [(code, weight)] of each mean vector, normalised, per polarity. A mean of
+        # many examples has a long tail of words seen once; its heaviest terms are kept, which
+        # bounds the work per message whatever the history.
+        self.postings: dict[int, dict[str, list[tuple[str, float]]]] = {1: {}, -1: {}}
+        for (code, polarity), acc in sums.items():
+            kept = sorted(acc.items(), key=lambda tw: -tw[1])[:MEAN_TERMS]
+            norm = math.sqrt(sum(w * w for _, w in kept)) or 1.0
+            for t, w in kept:
+                self.postings[polarity].setdefault(t, []).append((code, w / norm))
+
+    def __len__(self) -> int:
+        return len(self.rows)
+
+    def _vector(self, ts) -> dict[str, float]:
+        v = {t: self.idf.get(t, 0.0) for t in ts}
+        norm = math.sqrt(sum(w * w for w in v.values())) or 1.0
+        return {t: w / norm for t, w in v.items() if w}
+
+    def similarity(self, text_terms: list[str], polarity: int = 1) -> dict[str, float]:
+        """Cosine of the message to each indicator's mean example (or rejection)."""
+        out: dict[str, float] = {}
+        postings = self.postings[polarity]
+        for t, w in self._vector(set(text_terms)).items():
+            for code, cw in postings.get(t, ()):
+                out[code] = out.get(code, 0.0) + w * cw
+        return out
+
+    def nearest(self, text: str, code: str, recent: int = 300) -> tuple[int, float] | None:
+        """The confirmed example of ``code`` most like ``text`` (among its latest), and the cosine."""
+        q = self._vector(set(_query_terms(text)))
+        best = None
+        for activity_id in self.by_code.get(code, [])[-recent:]:
+            v = self._vector(self.term_sets[activity_id])
+            sim = sum(w * v.get(t, 0.0) for t, w in q.items())
+            if best is None or sim > best[1]:
+                best = (activity_id, sim)
+        return best
+
+
+def team_examples(session: Session, plan: Plan) -> TeamExamples:
+    """The team's examples for ``plan``, as of the latest committed change (shared by processes)."""
+    def build(previous: TeamExamples | None) -> TeamExamples:
+        rows = example_links(session, plan.id)
+        known = previous.term_sets if previous else {}
+        return TeamExamples(rows, activity_texts(session, {a for a, _, _ in rows} - known.keys()), previous)
+    return cached_examples(session, plan.id, build)
+
+
+def match_indicators(text: str, plan: Plan, limit: int = 5, examples: TeamExamples | None = None) -> list[Match]:
+    """Indicators ranked for ``text``, best first; always ``limit`` of them (ties in plan order).
+
+    With the team's ``examples``, the plan-text score is blended with the message's
+    likeness to what people linked to each indicator, less its likeness to what they unlinked.
+    """
     idx = _index(plan)
-    raw = idx.raw_scores(HEAD_COUNT.sub(" ", text))
+    seq = _query_terms(text)
+    raw = idx.raw_scores(seq)
+    if examples:
+        for code, sim in examples.similarity(seq).items():
+            if code in idx.position:
+                raw[idx.position[code]] += W_EXAMPLE * sim
+        for code, sim in examples.similarity(seq, -1).items():
+            if code in idx.position:
+                raw[idx.position[code]] -= W_REJECTED * sim
     order = sorted(range(len(raw)), key=lambda i: -raw[i])[:limit]
     return [Match(idx.codes[i], _to_percent(raw[i]), idx.texts[i]) for i in order]
+
+
+def matching_words(text: str, plan: Plan, code: str, most: int = 3) -> list[str]:
+    """The words of ``text`` (in plan English) that weigh most toward ``code``."""
+    idx = _index(plan)
+    i = idx.position[code]
+    weights: dict[str, float] = {}
+    for word in _words(to_english(HEAD_COUNT.sub(" ", text))):
+        if word in STOPWORDS:
+            continue
+        t = idx.correct(_stem_cached(word)) or _stem_cached(word)
+        w = next((w for j, w in idx.postings.get(t, ()) if j == i), 0.0)
+        if w and w > weights.get(word, 0.0) and not any(_stem_cached(k) == t for k in weights):
+            weights[word] = w
+    return sorted(weights, key=lambda k: -weights[k])[:most]
 
 
 def confidence(matches: list[Match]) -> float:

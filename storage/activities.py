@@ -11,6 +11,7 @@ from datetime import date
 from sqlalchemy import ColumnElement, Connection, Select, and_, event, exists, select, union, update
 from sqlalchemy.orm import Session, selectinload
 
+from storage import examples
 from storage.models import (
     Activity,
     ActivityCountry,
@@ -167,6 +168,7 @@ def add_links(session: Session, actor: Actor, activity: Activity, plan_id: str,
         elif link.method == "fuzzy" and method != "fuzzy":
             link.method = method
             confirmed.append(code)
+    examples.unreject(session, activity.id, plan_id, added)
     if added or confirmed:
         _audit(session, actor, "link", activity.id,
                {"plan_id": plan_id, "codes": added, "confirmed": confirmed, "method": method})
@@ -180,6 +182,7 @@ def remove_links(session: Session, actor: Actor, activity: Activity, plan_id: st
     saved = [{"plan_id": l.plan_id, "outcome": l.outcome_code, "code": l.indicator_code,
               "method": l.method, "score": l.score, "created_by": l.created_by} for l in removed]
     if saved:
+        examples.reject(session, activity.id, plan_id, [s["code"] for s in saved], actor.user_id)
         _audit(session, actor, "unlink", activity.id, {"links": saved})
     return saved
 
@@ -246,6 +249,7 @@ def undo(session: Session, actor: Actor, entry: AuditEntry) -> Activity:
             activity.links.append(IndicatorLink(
                 plan_id=saved["plan_id"], outcome_code=saved["outcome"], indicator_code=saved["code"],
                 method=saved["method"], score=saved["score"], created_by=saved["created_by"]))
+            examples.unreject(session, activity.id, saved["plan_id"], [saved["code"]])
     elif entry.action == "attendees":
         ids = set(changes.get("attendee_ids", []))
         for attendee in [a for a in activity.attendees if a.id in ids]:

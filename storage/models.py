@@ -138,6 +138,28 @@ class IndicatorLink(Base):
     )
 
 
+class MatchRejection(Base):
+    """An indicator a person unlinked from an activity: evidence against matching its text there.
+
+    Confirmed links are the positive examples (indicator_links whose method is not
+    "fuzzy"); this table keeps the negative ones, which a removed link would lose.
+    """
+
+    __tablename__ = "match_rejections"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    activity_id: Mapped[int] = mapped_column(ForeignKey("activities.id", ondelete="CASCADE"))
+    plan_id: Mapped[str] = mapped_column(String(40))
+    indicator_code: Mapped[str] = mapped_column(String(16))
+    created_by: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+    __table_args__ = (
+        UniqueConstraint("activity_id", "plan_id", "indicator_code", name="uq_match_rejections_activity"),
+        Index("ix_match_rejections_plan", "plan_id", "activity_id"),
+    )
+
+
 class Attendee(Base):
     """One person at an activity, or `count` people counted together ("12 from Ghana")."""
 

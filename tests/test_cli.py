@@ -168,3 +168,14 @@ def test_export_keeps_formulas_as_text(tmp_path):
 
     cell = load_workbook(tmp_path / "tap.xlsx")["Activities"]["B2"]
     assert cell.data_type == "s" and cell.value.startswith("'=")
+
+
+def test_match_json_uses_the_teams_confirmed_links(tmp_path):
+    db = f"sqlite:///{tmp_path / 'x.db'}"
+    team_words = "Lake Chad corridor task force mission, Kousseri"
+    before = json.loads(run(["match", "--json", team_words], db).stdout)
+    assert before[0]["score"] == 0  # nothing in the plan's words
+    run(["chat", "--user", "amina"], db,
+        stdin="log Lake Chad corridor mission with the corridor task force, Maroua, 4 June 2024\nlink 1 BC1.I3\n")
+    after = json.loads(run(["match", "--json", team_words], db).stdout)
+    assert after[0]["code"] == "BC1.I3" and after[0]["score"] > 30
