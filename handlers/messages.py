@@ -66,6 +66,8 @@ class Reply:
     activity_id: int | None = None
     # A repeated delivery of a message already handled: channels send nothing.
     duplicate: bool = False
+    # The database did not answer: nothing was changed, and the same message may be tried again.
+    unavailable: bool = False
 
     @property
     def is_private(self) -> bool:

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import logging
 import os
+import re
 import socket
 import threading
 import time
@@ -12,7 +13,7 @@ from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import Engine, create_engine, event, exc, text
+from sqlalchemy import Engine, create_engine, event, exc, inspect, text
 from sqlalchemy.orm import Session, sessionmaker
 
 log = logging.getLogger(__name__)
@@ -149,6 +150,38 @@ def _shut_down(dbapi_connection) -> None:
 
 
 _WATCHDOG = _Watchdog()
+
+
+# NUL and the other C0/C1 control characters, except tab and line breaks: PostgreSQL refuses
+# NUL in text, and none of them means anything in a workshop's title or a name.
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+
+
+def without_control_characters(text: str) -> str:
+    return _CONTROL.sub("", text)
+
+
+def _cleaned(value):
+    if isinstance(value, str):
+        return without_control_characters(value)
+    if isinstance(value, dict):
+        return {_cleaned(k): _cleaned(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_cleaned(v) for v in value]
+    return value
+
+
+@event.listens_for(Session, "before_flush")
+def _store_no_control_characters(session: Session, _context, _instances) -> None:
+    """Whatever reaches a table (forms, imports, messages, names) is stored without control characters."""
+    for instance in (*session.new, *session.dirty):
+        state = inspect(instance)
+        for attribute in state.mapper.column_attrs:
+            value = state.dict.get(attribute.key)
+            if isinstance(value, (str, dict, list)):
+                cleaned = _cleaned(value)
+                if cleaned != value:
+                    setattr(instance, attribute.key, cleaned)
 
 
 def _sqlite_pragmas(dbapi_connection, _record) -> None:
