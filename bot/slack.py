@@ -30,7 +30,7 @@ from slack_sdk.http_retry.builtin_async_handlers import (
 )
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.config import Settings
+from bot.config import Settings, secret
 from bot.delivery import DeliveryError
 from bot.slack_blocks import (
     COMMAND_ACTION, EDIT_FORM, INDICATORS, LINK_FORM, LOG_FORM, OPEN_FORM_ACTION, PICK_INDICATOR_ACTION,
@@ -103,14 +103,14 @@ def web_client(settings: Settings) -> AsyncWebClient:
     """The Slack Web API client: SLACK_API_URL when set (tests), retrying once when rate-limited."""
     base_url = settings.slack_api_url or AsyncWebClient.BASE_URL
     return AsyncWebClient(
-        token=settings.slack_bot_token, base_url=base_url.rstrip("/") + "/",
+        token=secret(settings.slack_bot_token), base_url=base_url.rstrip("/") + "/",
         retry_handlers=[AsyncConnectionErrorRetryHandler(), AsyncRateLimitErrorRetryHandler(max_retry_count=1)],
     )
 
 
 def build_bolt_app(settings: Settings, slack: "SlackListeners") -> AsyncApp:
     # Request verification (signature and a 5-minute age limit) is bolt's default and stays on.
-    bolt = AsyncApp(client=web_client(settings), signing_secret=settings.slack_signing_secret, name="tapbot")
+    bolt = AsyncApp(client=web_client(settings), signing_secret=secret(settings.slack_signing_secret), name="tapbot")
     bolt.middleware(slack.keep_before_ack)
     bolt.command(SLASH_COMMAND)(slack.on_command)
     bolt.event("app_mention")(slack.on_mention)

@@ -31,7 +31,7 @@ from microsoft_agents.hosting.core.authorization.jwt import jwt_token_validator
 from msal import ConfidentialClientApplication
 from pydantic import ValidationError
 
-from bot.config import Settings
+from bot.config import Settings, secret
 from bot.delivery import DeliveryError
 from bot.teams_cards import CONTENT_TYPE, EDIT_FORM, LOG_FORM, fits, form_card, reply_card
 from handlers.context import Context
@@ -75,15 +75,16 @@ def auth_configuration(settings: Settings, microsoft: Microsoft = Microsoft()) -
             log.warning("TEAMS_ALLOW_ANONYMOUS is ignored: credentials are configured, so every token is checked")
         return AgentAuthConfiguration(
             auth_type=AuthTypes.client_secret, client_id=settings.teams_app_id, tenant_id=settings.teams_tenant_id,
-            client_secret=settings.teams_app_password, authority=microsoft.authority,
+            client_secret=secret(settings.teams_app_password), authority=microsoft.authority,
             validate_issuer=True, anonymous_allowed=False)
     if settings.teams_allow_anonymous:
-        if settings.tapbot_env != "development":
-            return f"TEAMS_ALLOW_ANONYMOUS=true is a development setting and TAPBOT_ENV is {settings.tapbot_env!r}"
+        if not settings.is_development:
+            return (f"TEAMS_ALLOW_ANONYMOUS=true is a development setting and TAPBOT_ENV is {settings.tapbot_env!r} "
+                    "(set TAPBOT_ENV=development to use it on this machine)")
+        if not settings.listens_on_loopback:  # anyone who could reach it could act as any Teams user
+            return (f"TEAMS_ALLOW_ANONYMOUS=true accepts requests without a token, so it is refused while tapbot "
+                    f"listens on {settings.host}: listen on 127.0.0.1, or set the Teams credentials")
         log.warning("Teams accepts requests WITHOUT a token (TEAMS_ALLOW_ANONYMOUS=true): development only")
-        if settings.host not in ("127.0.0.1", "localhost", "::1"):
-            log.warning("... and tapbot listens on %s: anyone who can reach it can act as any Teams user. "
-                        "Set TAPBOT_ENV=production on any shared or public deployment.", settings.host)
         return AgentAuthConfiguration(anonymous_allowed=True)
     return "no TEAMS_APP_ID, TEAMS_APP_PASSWORD and TEAMS_TENANT_ID (or TEAMS_ALLOW_ANONYMOUS=true in development)"
 

@@ -13,7 +13,7 @@ from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import Engine, create_engine, event, exc, inspect, text
+from sqlalchemy import Engine, create_engine, event, exc, inspect, make_url, text
 from sqlalchemy.orm import Session, sessionmaker
 
 log = logging.getLogger(__name__)
@@ -67,9 +67,11 @@ def make_engine(url: str) -> Engine:
         engine = create_engine(url, connect_args={"timeout": BUSY_TIMEOUT_MS / 1000}, pool_timeout=POOL_TIMEOUT)
         event.listen(engine, "connect", _sqlite_pragmas)
         return engine
+    given = make_url(url).query.get("options", "")  # e.g. a search_path in DATABASE_URL: kept
+    given = " ".join(given) if isinstance(given, tuple) else given
     engine = create_engine(url, pool_timeout=POOL_TIMEOUT, connect_args={
         "connect_timeout": CONNECT_TIMEOUT,
-        "options": f"-c statement_timeout={STATEMENT_TIMEOUT_MS} -c lock_timeout={LOCK_TIMEOUT_MS}",
+        "options": f"-c statement_timeout={STATEMENT_TIMEOUT_MS} -c lock_timeout={LOCK_TIMEOUT_MS} {given}".strip(),
         # A peer that vanished is noticed within seconds, not after the kernel's two hours.
         "keepalives": 1, "keepalives_idle": 5, "keepalives_interval": 1, "keepalives_count": 3,
         "tcp_user_timeout": int(CLIENT_TIMEOUT * 1000),
