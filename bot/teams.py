@@ -136,7 +136,8 @@ class TapbotAgent(ActivityHandler):
         if quick is not None:
             await context.send_activity(self._activity_of_shared(quick))
             return
-        card = await asyncio.to_thread(self._answer, incoming, values, reference, timezone)
+        personal_chat = activity.conversation.conversation_type == "personal"
+        card = await asyncio.to_thread(self._answer, incoming, values, reference, timezone, personal_chat)
         if card is not None:
             await context.send_activity(card_activity(card))
 
@@ -160,7 +161,8 @@ class TapbotAgent(ActivityHandler):
                                 stored_reference(activity), activity.local_timezone)
         await context.send_activity(card_activity(reply_card(welcome_reply())))
 
-    def _answer(self, incoming: Incoming, values: dict, reference: dict, timezone: str | None) -> dict | None:
+    def _answer(self, incoming: Incoming, values: dict, reference: dict, timezone: str | None,
+                personal_chat: bool = False) -> dict | None:
         """The card to answer with (None: nothing, the message was handled before)."""
         remember_conversation(self.ctx.sessions, CHANNEL, incoming.conversation_id, reference, timezone)
         if len(self._stored) > MAX_STORED_REFERENCES:
@@ -171,6 +173,8 @@ class TapbotAgent(ActivityHandler):
         reply = dispatch(incoming, self.ctx)
         if reply.duplicate:
             return None
+        if not personal_chat:  # a group chat or channel: everyone there would read it
+            reply = reply.without_personal_data()
         if reply.form == LOG_FORM:
             return form_card(LOG_FORM, intro=reply.lines)
         if reply.form == EDIT_FORM and reply.activity_id:
@@ -273,7 +277,8 @@ async def send_proactive(settings: Settings, reference: dict, reply: Reply,
             else:
                 await adapter.continue_conversation(config.CLIENT_ID, continuation, send)
     except TokenUnavailable as error:
-        raise DeliveryError(f"no token from the Microsoft identity platform: {error}") from error
+        # The error's own text is logged where it happened (_Msal); what is kept may be shown in chat.
+        raise DeliveryError("no token from the Microsoft identity platform (the log says why)") from error
     except TimeoutError as error:
         raise DeliveryError(f"Teams did not answer within {SEND_TIMEOUT:.0f} s") from error
 
