@@ -94,8 +94,8 @@ def well_formed_signature(headers) -> bool:
 def slack_error_code(error: SlackApiError) -> str:
     """Slack's error code from a refusal, whatever its body (an HTML error page has no JSON)."""
     data = getattr(error.response, "data", None)
-    if isinstance(data, dict):
-        return str(data.get("error") or "unknown")
+    if isinstance(data, dict) and data.get("error"):
+        return str(data["error"])
     return f"HTTP {getattr(error.response, 'status_code', '?')}"
 
 
