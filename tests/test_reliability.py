@@ -5,28 +5,35 @@ a small TCP proxy between tapbot and PostgreSQL that can be stopped or made to h
 """
 from __future__ import annotations
 
+import asyncio
 import json
+import os
 import socket
+import sys
 import threading
 import time
 from datetime import datetime, timedelta, timezone
 
+import aiohttp
 import pytest
 from slack_sdk.models.blocks import Block
 from slack_sdk.models.views import View
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 
 from bot.slack import clean_text
 from bot.slack_blocks import log_modal, message, private_metadata, table_text
 from conftest import POSTGRES_URL, TODAY, Chat
-from fakes.slack_api import command_body, signed
+from fakes.slack_api import TOKEN, FakeSlackAPI, command_body, signed
 from handlers.context import Context
 from handlers.messages import Incoming, Reply, Table
 from handlers.dispatch import dispatch
 from storage import inbox
 from storage.db import make_engine, make_session_factory
 from storage.models import Activity, InboxEntry
-from test_slack import AMINA, BOB, CHANNEL, DM, LOG, SECRET, activities, header, run, settled, slack_server, text_of
+from test_slack import (
+    AMINA, BOB, CHANNEL, DM, LOG, SECRET, USERS, SlackWorkspace, activities, header, run, settled, slack_server,
+    text_of,
+)
 
 
 # --- nothing acknowledged is lost ---------------------------------------------------------------
@@ -357,3 +364,74 @@ def test_a_file_shared_in_a_direct_message_is_answered(ctx):
             assert "Ghana" in answers[1].text and "I only read what you type" in answers[1].text
 
     run(scenario())
+
+
+# --- a crash in the middle of a burst -----------------------------------------------------------
+
+def test_kill_9_during_a_burst_loses_no_acknowledged_mention_and_doubles_none(ctx, engine, request):
+    """The real `tapbot serve` in its own process, killed with SIGKILL while 30 mentions arrive."""
+    from test_scheduler import ROOT, url_of
+
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "DATABASE_URL": url_of(engine, request),
+           "SLACK_BOT_TOKEN": TOKEN, "SLACK_SIGNING_SECRET": SECRET}
+
+    async def start_server(api_url: str) -> tuple[asyncio.subprocess.Process, str]:
+        with socket.create_server(("127.0.0.1", 0)) as probe:
+            port = probe.getsockname()[1]
+        server = await asyncio.create_subprocess_exec(
+            sys.executable, "-c", "import sys; from bot.cli import main; sys.exit(main(['serve']))",
+            cwd=ROOT, env={**env, "SLACK_API_URL": api_url, "PORT": str(port)},
+            stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.DEVNULL)
+        url = f"http://127.0.0.1:{port}"
+        async with aiohttp.ClientSession() as http:
+            for _ in range(300):
+                try:
+                    async with http.get(f"{url}/healthz") as response:
+                        if response.status == 200:
+                            return server, f"{url}/slack/events"
+                except aiohttp.ClientError:
+                    await asyncio.sleep(0.05)
+        raise AssertionError("tapbot serve did not start")
+
+    titles = [f"Training {chr(65 + i // 26)}{chr(65 + i % 26)} on chemicals" for i in range(30)]
+
+    async def scenario():
+        async with FakeSlackAPI(USERS) as api:
+            server, url = await start_server(api.base_url)
+            acknowledged: list[str] = []
+            async with aiohttp.ClientSession() as http:
+                slack = SlackWorkspace(http, url, api)
+
+                async def mention(title: str) -> None:
+                    event = slack.message_event(f"<@U0TAPBOT> log {title}, Accra, Ghana, 12 March 2024, "
+                                                "20 participants")
+                    try:
+                        if await slack.event(event) == 200:
+                            acknowledged.append(title)
+                            if len(acknowledged) == 10:
+                                server.kill()  # SIGKILL: no clean-up of any kind
+                    except aiohttp.ClientError:
+                        pass  # not acknowledged: Slack would send it again
+
+                await asyncio.gather(*(mention(t) for t in titles))
+                await server.wait()
+                with ctx.sessions() as session:
+                    interrupted = session.scalar(select(func.count()).select_from(InboxEntry))
+                server, url = await start_server(api.base_url)  # the restart finds what was left
+                try:
+                    deadline = time.monotonic() + 40
+                    while time.monotonic() < deadline:
+                        with ctx.sessions() as session:
+                            if session.scalar(select(func.count()).select_from(InboxEntry)) == 0:
+                                break
+                        await asyncio.sleep(0.5)
+                finally:
+                    server.kill()
+                    await server.wait()
+            return acknowledged, interrupted
+
+    acknowledged, interrupted = run(scenario())
+    assert len(acknowledged) >= 10 and interrupted > 0  # the crash did cut work off after its ack
+    stored = [a.title for a in activities(ctx)]
+    assert sorted(set(stored)) == sorted(stored)  # nothing doubled
+    assert set(acknowledged) <= set(stored)  # nothing acknowledged lost
