@@ -37,7 +37,7 @@ from bot.teams_cards import CONTENT_TYPE, EDIT_FORM, LOG_FORM, fits, form_card, 
 from handlers.context import Context
 from handlers.dispatch import dispatch, quick_reply
 from handlers.forms import activity_values, submit_edit_form, submit_log_form
-from handlers.help import welcome_reply
+from handlers.help import files_reply, welcome_reply
 from handlers.messages import Incoming, Reply, ReplyKind
 from storage.conversations import remember_conversation
 
@@ -106,7 +106,7 @@ def mount_teams(app: web.Application, settings: Settings, ctx: Context,
     async def messages(request: web.Request) -> web.StreamResponse:
         try:
             return await adapter.process(request, agent)
-        except ValidationError:
+        except (ValidationError, ValueError):  # ValueError: not JSON at all
             return web.json_response({"error": "The body is not an Activity."}, status=400)
         except TokenUnavailable:
             return web.json_response({"error": "The bot could not get a token to reply; see its log."}, status=503)
@@ -129,6 +129,9 @@ class TapbotAgent(ActivityHandler):
         activity = context.activity
         values = activity.value if isinstance(activity.value, dict) else {}
         incoming = to_incoming(activity, values)
+        if has_file(activity) and not incoming.text:  # a file sent in a chat, with no words
+            await context.send_activity(card_activity(reply_card(files_reply())))
+            return
         reference, timezone = stored_reference(activity), activity.local_timezone
         quick = None
         if not values.get("form") and self._stored.get(incoming.conversation_id) == (reference, timezone):
@@ -199,6 +202,45 @@ def to_incoming(activity: Activity, values: dict) -> Incoming:
         channel=CHANNEL,
         event_key=f"{CHANNEL}:{activity.conversation.id}:{activity.id}" if activity.id else None,
     )
+
+
+def has_file(activity: Activity) -> bool:
+    """Whether a message carries a file (Teams sends one as a download-info attachment, or inline)."""
+    return any((a.content_type or "").startswith(("application/vnd.microsoft.teams.file", "image/"))
+               or (a.content_url and not (a.content_type or "").startswith("text/"))
+               for a in activity.attachments or [])
+
+
+def without_nulls(value):
+    """JSON without its explicit nulls: Teams sends `"replyToId": null` and the like, which the
+    SDK's models refuse, while a missing field is what they take as "not given"."""
+    if isinstance(value, dict):
+        return {k: without_nulls(v) for k, v in value.items() if v is not None}
+    if isinstance(value, list):
+        return [without_nulls(v) for v in value if v is not None]
+    return value
+
+
+class _CleanedRequest:
+    """An inbound request as the SDK reads it (its HttpRequestProtocol), its JSON without nulls."""
+
+    def __init__(self, request: web.Request):
+        self._request = request
+        self.method, self.headers = request.method, request.headers
+
+    async def json(self):
+        return without_nulls(await self._request.json())
+
+    def get_claims_identity(self):
+        return self._request.get("claims_identity")
+
+    def get_path_param(self, name: str) -> str:
+        return self._request.match_info[name]
+
+
+class _InboundAdapter(CloudAdapter):
+    async def process(self, request: web.Request, agent) -> web.StreamResponse:
+        return self._to_aiohttp_response(await self.process_request(_CleanedRequest(request), agent))
 
 
 def conversation_id(activity: Activity) -> str:
@@ -285,7 +327,7 @@ async def send_proactive(settings: Settings, reference: dict, reply: Reply,
 
 def _adapter(config: AgentAuthConfiguration) -> CloudAdapter:
     connections = ConnectionManager(provider_factory=_Msal, connections_configurations={"SERVICE_CONNECTION": config})
-    adapter = CloudAdapter(connection_manager=connections)
+    adapter = _InboundAdapter(connection_manager=connections)
     adapter.on_turn_error = _on_turn_error
     return adapter
 

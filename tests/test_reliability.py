@@ -435,3 +435,60 @@ def test_kill_9_during_a_burst_loses_no_acknowledged_mention_and_doubles_none(ct
     stored = [a.title for a in activities(ctx)]
     assert sorted(set(stored)) == sorted(stored)  # nothing doubled
     assert set(acknowledged) <= set(stored)  # nothing acknowledged lost
+
+
+# --- Teams --------------------------------------------------------------------------------------
+
+def teams_channel_message(teams, text: str) -> dict:
+    """A channel message as Teams really sends it: explicit nulls included (cf. the Bot Framework
+    SDKs' recorded activities), the bot @mentioned."""
+    from test_teams import AMINA as TEAMS_AMINA, BOT, CHANNEL as TEAMS_CHANNEL, TENANT
+
+    activity = teams.activity(f"<at>tapbot</at> {text}", conversation={**TEAMS_CHANNEL, "isGroup": True,
+                                                                       "name": None})
+    return activity | {
+        "replyToId": None, "localTimezone": None, "localTimestamp": None, "textFormat": "plain",
+        "attachments": [{"contentType": "text/html", "content": f"<p><at>tapbot</at> {text}</p>",
+                         "name": None, "thumbnailUrl": None}],
+        "entities": [{"type": "mention", "text": "<at>tapbot</at>", "mentioned": BOT},
+                     {"type": "clientInfo", "locale": "en-GB", "country": "GB", "platform": "Web",
+                      "timezone": None}],
+        "from": {**TEAMS_AMINA, "role": None},
+        "channelData": {"teamsChannelId": "19:tap-progress@thread.tacv2", "teamsTeamId": "19:team@thread.tacv2",
+                        "channel": {"id": "19:tap-progress@thread.tacv2", "name": None},
+                        "team": {"id": "19:team@thread.tacv2", "name": None}, "tenant": {"id": TENANT},
+                        "eventType": None},
+        "value": None, "summary": None, "speak": None, "inputHint": None, "label": None,
+    }
+
+
+def test_a_real_teams_channel_message_with_explicit_nulls_is_answered_and_hides_attendee_names(ctx):
+    from test_teams import ANONYMOUS, teams_server, texts
+
+    async def scenario():
+        async with teams_server(ANONYMOUS, ctx) as teams:
+            assert await teams.post(teams_channel_message(teams, LOG)) in (200, 202)
+            assert texts(teams.connector.posts[-1].card)[0].startswith("Logged #1")
+            await teams.post(teams_channel_message(teams, "attendees 1 add Kofi Mensah; EPA Ghana; Ghana; M"))
+            shown = "\n".join(texts(teams.connector.posts[-1].card))
+            assert "Kofi" not in shown and "personal chat" in shown
+            personal = "\n".join(texts(await teams.say("attendees 1")))  # the personal chat: names shown
+            assert "Kofi Mensah" in personal
+
+    run(scenario())
+    assert [a.title for a in activities(ctx)] == ["Regional workshop on e-waste inventories"]
+
+
+def test_a_file_sent_in_teams_personal_chat_is_answered(ctx):
+    from test_teams import ANONYMOUS, teams_server, texts
+
+    async def scenario():
+        async with teams_server(ANONYMOUS, ctx) as teams:
+            attachment = {"contentType": "application/vnd.microsoft.teams.file.download.info",
+                          "contentUrl": "https://contoso.sharepoint.com/attendance.xlsx", "name": "attendance.xlsx",
+                          "content": {"downloadUrl": "https://download.example/x", "uniqueId": "1",
+                                      "fileType": "xlsx"}}
+            card = await teams.say(None, attachments=[attachment])
+            assert texts(card)[0] == "I can't read files yet"
+
+    run(scenario())
