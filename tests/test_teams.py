@@ -530,6 +530,10 @@ def test_the_package_has_a_manifest_for_the_configured_bot_and_two_icons(tmp_pat
     assert manifest["id"] == manifest["bots"][0]["botId"] == APP_ID
     assert set(manifest["bots"][0]["scopes"]) == {"personal", "team", "groupChat"}
     assert len(manifest["name"]["short"]) <= 30 and len(manifest["description"]["short"]) <= 80
+    # Manifest 1.17's limits on a bot command (MicrosoftTeams.schema.json: commands[].title, description).
+    assert manifest["manifestVersion"] == "1.17"
+    for command in manifest["bots"][0]["commandLists"][0]["commands"]:
+        assert 1 <= len(command["title"]) <= 32 and 1 <= len(command["description"]) <= 128, command
 
     for name, size in (("color.png", 192), ("outline.png", 32)):
         data = icons[name]
