@@ -35,7 +35,7 @@ from bot.config import Settings, secret
 from bot.delivery import DeliveryError
 from bot.teams_cards import CONTENT_TYPE, EDIT_FORM, LOG_FORM, fits, form_card, reply_card
 from handlers.context import Context
-from handlers.dispatch import dispatch, quick_reply
+from handlers.dispatch import dispatch, failure_reply, quick_reply
 from handlers.forms import activity_values, submit_edit_form, submit_log_form
 from handlers.help import files_reply, welcome_reply
 from handlers.messages import Incoming, Reply, ReplyKind
@@ -166,7 +166,18 @@ class TapbotAgent(ActivityHandler):
 
     def _answer(self, incoming: Incoming, values: dict, reference: dict, timezone: str | None,
                 personal_chat: bool = False) -> dict | None:
-        """The card to answer with (None: nothing, the message was handled before)."""
+        """The card to answer with (None: nothing, the message was handled before).
+
+        Teams has its answer when this returns: what it changed is committed by then. The error
+        boundary covers all of it, keeping the conversation's reference included.
+        """
+        try:
+            return self._answer_unguarded(incoming, values, reference, timezone, personal_chat)
+        except Exception as error:
+            return reply_card(failure_reply(error, incoming))
+
+    def _answer_unguarded(self, incoming: Incoming, values: dict, reference: dict, timezone: str | None,
+                          personal_chat: bool) -> dict | None:
         remember_conversation(self.ctx.sessions, CHANNEL, incoming.conversation_id, reference, timezone)
         if len(self._stored) > MAX_STORED_REFERENCES:
             self._stored.clear()

@@ -492,3 +492,17 @@ def test_a_file_sent_in_teams_personal_chat_is_answered(ctx):
             assert texts(card)[0] == "I can't read files yet"
 
     run(scenario())
+
+
+def test_teams_with_the_database_stopped_says_so_in_a_card(proxied_ctx):
+    from test_teams import ANONYMOUS, teams_server, texts
+
+    proxy, ctx = proxied_ctx
+    proxy.stop()
+
+    async def scenario():
+        async with teams_server(ANONYMOUS, ctx) as teams:
+            shown = texts(await teams.say(LOG))
+            assert shown[0] == "The database is not answering" and "Nothing was changed" in "\n".join(shown)
+
+    run(scenario())
