@@ -1,7 +1,7 @@
 """Configuration: environment variables, read once at start-up and passed in."""
 from __future__ import annotations
 
-from pydantic import Field, field_validator
+from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -20,14 +20,16 @@ class Settings(BaseSettings):
     tapbot_plan: str | None = None
     # User ids (as each channel names them) allowed to edit or delete anyone's entries.
     tapbot_admins: str = ""
-    tapbot_env: str = "development"
+    # Safe by default: only an explicit TAPBOT_ENV=development allows development settings.
+    tapbot_env: str = "production"
 
-    slack_bot_token: str | None = None
-    slack_signing_secret: str | None = None
+    # Secrets never show in a log, a repr or a traceback's locals: read with .get_secret_value().
+    slack_bot_token: SecretStr | None = None
+    slack_signing_secret: SecretStr | None = None
     slack_api_url: str | None = None
 
     teams_app_id: str | None = None
-    teams_app_password: str | None = None
+    teams_app_password: SecretStr | None = None
     teams_tenant_id: str | None = None
     teams_allow_anonymous: bool = False
 
@@ -51,9 +53,22 @@ class Settings(BaseSettings):
             raise ConfigError("SLACK_BOT_TOKEN is set but SLACK_SIGNING_SECRET is not: Slack requests "
                               "could not be verified. Set the signing secret from the app's Basic Information page.")
         for name in ("slack_signing_secret", "slack_bot_token", "teams_app_password"):
-            value = getattr(self, name)
+            value = secret(getattr(self, name))
             if value and value.strip().lower() in PLACEHOLDERS:
                 raise ConfigError(f"{name.upper()} is a placeholder ({value!r}); set the real value.")
+
+    @property
+    def is_development(self) -> bool:
+        return self.tapbot_env.strip().lower() == "development"
+
+    @property
+    def listens_on_loopback(self) -> bool:
+        return self.host in ("127.0.0.1", "localhost", "::1")
+
+
+def secret(value: SecretStr | None) -> str | None:
+    """A secret's text, for the one call that needs it."""
+    return value.get_secret_value() if value is not None else None
 
 
 def load_settings() -> Settings:

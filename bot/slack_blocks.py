@@ -76,18 +76,19 @@ def reply_blocks(reply: Reply) -> list[dict]:
 
 
 def table_text(columns: list[str], rows: list[list[str]]) -> str:
-    """A compact table in a code block, cut to fit one section."""
+    """A compact table in a code block, cut to fit one section (measured as Slack counts: escaped)."""
     cells = [[_cut(str(c), TABLE_CELL_MAX) for c in row] for row in [columns, *rows]]
     widths = [max(len(row[i]) for row in cells) for i in range(len(columns))]
-    lines = ["  ".join(c.ljust(w) for c, w in zip(row, widths)).rstrip() for row in cells]
+    lines = [escape("  ".join(c.ljust(w) for c, w in zip(row, widths)).rstrip()) for row in cells]
     lines.insert(1, "  ".join("-" * w for w in widths))
     out: list[str] = []
+    room = SECTION_MAX - len("``````") - len(f"… and {len(lines)} more rows") - 1
     for i, line in enumerate(lines):
-        if sum(len(x) + 1 for x in out) + len(line) > SECTION_MAX - 60:
+        if sum(len(x) + 1 for x in out) + len(line) > room:
             out.append(f"… and {len(lines) - i} more rows")
             break
         out.append(line)
-    return "```" + escape("\n".join(out)) + "```"
+    return "```" + "\n".join(out) + "```"
 
 
 def _sections(text: str) -> list[dict]:
@@ -114,6 +115,22 @@ def _cut(text: str, limit: int) -> str:
 
 
 # --- modals ---------------------------------------------------------------------------------------
+
+METADATA_MAX = 3000
+
+
+def private_metadata(metadata: dict) -> str:
+    """A modal's metadata as JSON within Slack's 3000 characters: a long pre-filled source text
+    is shortened before encoding, never the JSON after it (cut JSON no longer parses)."""
+    encoded = json.dumps(metadata, ensure_ascii=False)
+    source = metadata.get("source_text") or ""
+    while len(encoded) > METADATA_MAX and source:
+        source = source[: max(0, len(source) - (len(encoded) - METADATA_MAX) - 1)]
+        encoded = json.dumps(metadata | {"source_text": source or None}, ensure_ascii=False)
+    if len(encoded) > METADATA_MAX:  # nothing of ours is that long; refuse rather than send broken JSON
+        raise ValueError(f"a modal's metadata is {len(encoded)} characters long")
+    return encoded
+
 
 def log_modal(plan: Plan, values: dict | None = None, metadata: dict | None = None,
               activity_id: int | None = None) -> dict:
@@ -147,7 +164,7 @@ def log_modal(plan: Plan, values: dict | None = None, metadata: dict | None = No
     return {
         "type": "modal", "callback_id": EDIT_FORM if activity_id else LOG_FORM,
         "title": plain(title, 24), "submit": plain("Save" if activity_id else "Log it", 24),
-        "close": plain("Cancel", 24), "private_metadata": json.dumps(metadata or {})[:3000], "blocks": blocks,
+        "close": plain("Cancel", 24), "private_metadata": private_metadata(metadata or {}), "blocks": blocks,
     }
 
 
@@ -156,7 +173,7 @@ def link_modal(plan: Plan, activity_id: int, metadata: dict) -> dict:
     return {
         "type": "modal", "callback_id": LINK_FORM, "title": plain(f"Indicators of #{activity_id}", 24),
         "submit": plain("Link", 24), "close": plain("Cancel", 24),
-        "private_metadata": json.dumps(metadata)[:3000],
+        "private_metadata": private_metadata(metadata),
         "blocks": [_indicator_input(plan, [], "Type words from the indicator, or its code.", optional=False)],
     }
 

@@ -31,13 +31,13 @@ from microsoft_agents.hosting.core.authorization.jwt import jwt_token_validator
 from msal import ConfidentialClientApplication
 from pydantic import ValidationError
 
-from bot.config import Settings
+from bot.config import Settings, secret
 from bot.delivery import DeliveryError
 from bot.teams_cards import CONTENT_TYPE, EDIT_FORM, LOG_FORM, fits, form_card, reply_card
 from handlers.context import Context
-from handlers.dispatch import dispatch, quick_reply
+from handlers.dispatch import dispatch, failure_reply, quick_reply
 from handlers.forms import activity_values, submit_edit_form, submit_log_form
-from handlers.help import welcome_reply
+from handlers.help import files_reply, welcome_reply
 from handlers.messages import Incoming, Reply, ReplyKind
 from storage.conversations import remember_conversation
 
@@ -75,15 +75,16 @@ def auth_configuration(settings: Settings, microsoft: Microsoft = Microsoft()) -
             log.warning("TEAMS_ALLOW_ANONYMOUS is ignored: credentials are configured, so every token is checked")
         return AgentAuthConfiguration(
             auth_type=AuthTypes.client_secret, client_id=settings.teams_app_id, tenant_id=settings.teams_tenant_id,
-            client_secret=settings.teams_app_password, authority=microsoft.authority,
+            client_secret=secret(settings.teams_app_password), authority=microsoft.authority,
             validate_issuer=True, anonymous_allowed=False)
     if settings.teams_allow_anonymous:
-        if settings.tapbot_env != "development":
-            return f"TEAMS_ALLOW_ANONYMOUS=true is a development setting and TAPBOT_ENV is {settings.tapbot_env!r}"
+        if not settings.is_development:
+            return (f"TEAMS_ALLOW_ANONYMOUS=true is a development setting and TAPBOT_ENV is {settings.tapbot_env!r} "
+                    "(set TAPBOT_ENV=development to use it on this machine)")
+        if not settings.listens_on_loopback:  # anyone who could reach it could act as any Teams user
+            return (f"TEAMS_ALLOW_ANONYMOUS=true accepts requests without a token, so it is refused while tapbot "
+                    f"listens on {settings.host}: listen on 127.0.0.1, or set the Teams credentials")
         log.warning("Teams accepts requests WITHOUT a token (TEAMS_ALLOW_ANONYMOUS=true): development only")
-        if settings.host not in ("127.0.0.1", "localhost", "::1"):
-            log.warning("... and tapbot listens on %s: anyone who can reach it can act as any Teams user. "
-                        "Set TAPBOT_ENV=production on any shared or public deployment.", settings.host)
         return AgentAuthConfiguration(anonymous_allowed=True)
     return "no TEAMS_APP_ID, TEAMS_APP_PASSWORD and TEAMS_TENANT_ID (or TEAMS_ALLOW_ANONYMOUS=true in development)"
 
@@ -105,7 +106,7 @@ def mount_teams(app: web.Application, settings: Settings, ctx: Context,
     async def messages(request: web.Request) -> web.StreamResponse:
         try:
             return await adapter.process(request, agent)
-        except ValidationError:
+        except (ValidationError, ValueError):  # ValueError: not JSON at all
             return web.json_response({"error": "The body is not an Activity."}, status=400)
         except TokenUnavailable:
             return web.json_response({"error": "The bot could not get a token to reply; see its log."}, status=503)
@@ -128,6 +129,9 @@ class TapbotAgent(ActivityHandler):
         activity = context.activity
         values = activity.value if isinstance(activity.value, dict) else {}
         incoming = to_incoming(activity, values)
+        if has_file(activity) and not incoming.text:  # a file sent in a chat, with no words
+            await context.send_activity(card_activity(reply_card(files_reply())))
+            return
         reference, timezone = stored_reference(activity), activity.local_timezone
         quick = None
         if not values.get("form") and self._stored.get(incoming.conversation_id) == (reference, timezone):
@@ -135,7 +139,8 @@ class TapbotAgent(ActivityHandler):
         if quick is not None:
             await context.send_activity(self._activity_of_shared(quick))
             return
-        card = await asyncio.to_thread(self._answer, incoming, values, reference, timezone)
+        personal_chat = activity.conversation.conversation_type == "personal"
+        card = await asyncio.to_thread(self._answer, incoming, values, reference, timezone, personal_chat)
         if card is not None:
             await context.send_activity(card_activity(card))
 
@@ -159,8 +164,20 @@ class TapbotAgent(ActivityHandler):
                                 stored_reference(activity), activity.local_timezone)
         await context.send_activity(card_activity(reply_card(welcome_reply())))
 
-    def _answer(self, incoming: Incoming, values: dict, reference: dict, timezone: str | None) -> dict | None:
-        """The card to answer with (None: nothing, the message was handled before)."""
+    def _answer(self, incoming: Incoming, values: dict, reference: dict, timezone: str | None,
+                personal_chat: bool = False) -> dict | None:
+        """The card to answer with (None: nothing, the message was handled before).
+
+        Teams has its answer when this returns: what it changed is committed by then. The error
+        boundary covers all of it, keeping the conversation's reference included.
+        """
+        try:
+            return self._answer_unguarded(incoming, values, reference, timezone, personal_chat)
+        except Exception as error:
+            return reply_card(failure_reply(error, incoming))
+
+    def _answer_unguarded(self, incoming: Incoming, values: dict, reference: dict, timezone: str | None,
+                          personal_chat: bool) -> dict | None:
         remember_conversation(self.ctx.sessions, CHANNEL, incoming.conversation_id, reference, timezone)
         if len(self._stored) > MAX_STORED_REFERENCES:
             self._stored.clear()
@@ -170,6 +187,8 @@ class TapbotAgent(ActivityHandler):
         reply = dispatch(incoming, self.ctx)
         if reply.duplicate:
             return None
+        if not personal_chat:  # a group chat or channel: everyone there would read it
+            reply = reply.without_personal_data()
         if reply.form == LOG_FORM:
             return form_card(LOG_FORM, intro=reply.lines)
         if reply.form == EDIT_FORM and reply.activity_id:
@@ -194,6 +213,45 @@ def to_incoming(activity: Activity, values: dict) -> Incoming:
         channel=CHANNEL,
         event_key=f"{CHANNEL}:{activity.conversation.id}:{activity.id}" if activity.id else None,
     )
+
+
+def has_file(activity: Activity) -> bool:
+    """Whether a message carries a file (Teams sends one as a download-info attachment, or inline)."""
+    return any((a.content_type or "").startswith(("application/vnd.microsoft.teams.file", "image/"))
+               or (a.content_url and not (a.content_type or "").startswith("text/"))
+               for a in activity.attachments or [])
+
+
+def without_nulls(value):
+    """JSON without its explicit nulls: Teams sends `"replyToId": null` and the like, which the
+    SDK's models refuse, while a missing field is what they take as "not given"."""
+    if isinstance(value, dict):
+        return {k: without_nulls(v) for k, v in value.items() if v is not None}
+    if isinstance(value, list):
+        return [without_nulls(v) for v in value if v is not None]
+    return value
+
+
+class _CleanedRequest:
+    """An inbound request as the SDK reads it (its HttpRequestProtocol), its JSON without nulls."""
+
+    def __init__(self, request: web.Request):
+        self._request = request
+        self.method, self.headers = request.method, request.headers
+
+    async def json(self):
+        return without_nulls(await self._request.json())
+
+    def get_claims_identity(self):
+        return self._request.get("claims_identity")
+
+    def get_path_param(self, name: str) -> str:
+        return self._request.match_info[name]
+
+
+class _InboundAdapter(CloudAdapter):
+    async def process(self, request: web.Request, agent) -> web.StreamResponse:
+        return self._to_aiohttp_response(await self.process_request(_CleanedRequest(request), agent))
 
 
 def conversation_id(activity: Activity) -> str:
@@ -272,14 +330,15 @@ async def send_proactive(settings: Settings, reference: dict, reply: Reply,
             else:
                 await adapter.continue_conversation(config.CLIENT_ID, continuation, send)
     except TokenUnavailable as error:
-        raise DeliveryError(f"no token from the Microsoft identity platform: {error}") from error
+        # The error's own text is logged where it happened (_Msal); what is kept may be shown in chat.
+        raise DeliveryError("no token from the Microsoft identity platform (the log says why)") from error
     except TimeoutError as error:
         raise DeliveryError(f"Teams did not answer within {SEND_TIMEOUT:.0f} s") from error
 
 
 def _adapter(config: AgentAuthConfiguration) -> CloudAdapter:
     connections = ConnectionManager(provider_factory=_Msal, connections_configurations={"SERVICE_CONNECTION": config})
-    adapter = CloudAdapter(connection_manager=connections)
+    adapter = _InboundAdapter(connection_manager=connections)
     adapter.on_turn_error = _on_turn_error
     return adapter
 

@@ -24,7 +24,7 @@ COMMANDS = [
     ("status SC2", "Where an outcome, indicator, convention or country stands"),
     ("list mine", "Recent activities: yours, or by country, convention, outcome or indicator"),
     ("plan", "Browse the plan's outcomes, outputs and indicators"),
-    ("digest weekly monday 09:00 Geneva", "A weekly digest of progress in this conversation"),
+    ("digest weekly monday 09:00", "A weekly digest of progress in this conversation"),
     ("help", "Everything tapbot can do, with examples"),
 ]
 

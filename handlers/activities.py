@@ -326,4 +326,4 @@ def _attendee_list(activity: Activity) -> Reply:
     return Reply(title=f"Attendees of #{activity.id} · {activity.title}", fields=fields,
                  table=Table(["Name", "Organisation", "Country", "Sex", "Role"], rows) if rows else None,
                  lines=[] if rows else [f"None yet. `{parse.ATTENDEE_EXAMPLE.splitlines()[0].replace('12', str(activity.id))}`"],
-                 activity_id=activity.id)
+                 activity_id=activity.id, personal=bool(rows))

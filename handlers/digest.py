@@ -380,11 +380,11 @@ def run_digest(session: Session, ctx: Context, incoming: Incoming, args: str,
         case ListDigests():
             return _list(session, ctx.plan, incoming, now)
         case Off(scope):
-            return _off(session, incoming, scope)
+            return _off(session, ctx, incoming, scope)
         case Now(scope, preview):
             return _now(session, ctx, incoming, scope, preview, now)
         case Subscribe():
-            return _subscribe(session, ctx.plan, incoming, command, now)
+            return _subscribe(session, ctx, incoming, command, now)
     return _usage("")
 
 
@@ -427,7 +427,14 @@ def _scope_text(plan: Plan, scope: str) -> str:
     return f"{scope} · {statement if len(statement) <= 80 else statement[:79].rsplit(' ', 1)[0] + '…'}"
 
 
-def _subscribe(session: Session, plan: Plan, incoming: Incoming, request: Subscribe, now: datetime) -> Reply:
+def _not_yours() -> Reply:
+    return Reply(title="This digest is not yours to change",
+                 lines=["Only the person who set up this conversation's digest, or an admin, can change or "
+                        "stop it. `digest list` shows what is set."], kind=ReplyKind.ERROR)
+
+
+def _subscribe(session: Session, ctx: Context, incoming: Incoming, request: Subscribe, now: datetime) -> Reply:
+    plan = ctx.plan
     zone_note = None
     zone = request.zone
     if zone:
@@ -459,7 +466,11 @@ def _subscribe(session: Session, plan: Plan, incoming: Incoming, request: Subscr
     elif subscription.state == "active" and Schedule.of(subscription) == schedule:
         changed = False
     elif subscription.state == "active":
+        if not ctx.may_change(incoming.user_id, subscription.created_by):
+            return _not_yours()
         replaced = Schedule.of(subscription)
+    else:  # stopped or gone: whoever starts it again owns it
+        subscription.created_by = incoming.user_id
     if changed:
         subscription.plan_id = plan.id
         subscription.cadence, subscription.weekday = schedule.cadence, schedule.weekday
@@ -490,9 +501,11 @@ def _subscribe(session: Session, plan: Plan, incoming: Incoming, request: Subscr
     )
 
 
-def _off(session: Session, incoming: Incoming, scope: str | None) -> Reply:
+def _off(session: Session, ctx: Context, incoming: Incoming, scope: str | None) -> Reply:
     subscriptions = [s for s in subscriptions_of(session, incoming.channel, incoming.conversation_id)
                      if scope is None or s.scope == scope]
+    if any(not ctx.may_change(incoming.user_id, s.created_by) for s in subscriptions):
+        return _not_yours()
     if not subscriptions:
         what = f"a {scope} digest" if scope else "a digest"
         return Reply(title=f"This conversation has no {what.split(' ', 1)[1]}",

@@ -25,6 +25,7 @@ from handlers.log import run_log
 from handlers.messages import Incoming, Reply, ReplyKind
 from handlers.status import cached_status, run_status
 from storage.activities import already_handled, claim_event
+from storage.db import is_unavailable, without_control_characters
 
 log = logging.getLogger(__name__)
 
@@ -34,6 +35,7 @@ QUICK_TEXT_LIMIT = 100
 
 
 def dispatch(incoming: Incoming, ctx: Context) -> Reply:
+    incoming = replace(incoming, text=without_control_characters(incoming.text))
     command = parse.parse_command(incoming.text)
     if isinstance(command, parse.UsageError):
         return usage_reply(command.message, command.example, command.topic)
@@ -53,7 +55,7 @@ def quick_reply(incoming: Incoming, ctx: Context) -> Reply | None:
     if len(incoming.text) > QUICK_TEXT_LIMIT:  # reading a long text to match it is work for a thread
         return None
     try:
-        match parse.parse_command(incoming.text):
+        match parse.parse_command(without_control_characters(incoming.text)):
             case parse.UsageError(message, example, topic):
                 return usage_reply(message, example, topic)
             case parse.Help(topic):
@@ -91,13 +93,36 @@ def run_once(incoming: Incoming, ctx: Context, work: Callable[[Session], Reply])
                     return Reply(duplicate=True)
             session.commit()
             return reply
-    except Exception:
-        return _failure(incoming)
+    except Exception as error:
+        return failure_reply(error, incoming)
 
 
-def _failure(incoming: Incoming) -> Reply:
+def kept_reply() -> Reply:
+    """When the database stops answering after a channel kept the message to handle it later."""
+    return Reply(title="The database is not answering",
+                 lines=["I have kept your message and will store it as soon as the database answers again. "
+                        "There is no need to send it again."],
+                 kind=ReplyKind.HELP)
+
+
+def failure_reply(error: BaseException, incoming: Incoming) -> Reply:
+    """What the user is told about an unexpected failure: an id to quote, never the exception's text.
+
+    Called from an `except` block (the traceback is logged with the id), by dispatch and by
+    every adapter's boundary around what it does beside dispatch (e.g. looking up a name).
+    """
     error_id = uuid.uuid4().hex[:8]
-    log.exception("message failed [%s] channel=%s user=%s", error_id, incoming.channel, incoming.user_id)
+    if is_unavailable(error):
+        log.error("database unavailable [%s] channel=%s user=%s: %s", error_id, incoming.channel,
+                  incoming.user_id, type(error).__name__, exc_info=error)
+        return Reply(
+            title="The database is not answering",
+            lines=["Nothing was changed. Try again in a minute.",
+                   f"If it goes on, tell the team the error id {error_id}."],
+            kind=ReplyKind.ERROR, unavailable=True,
+        )
+    log.error("message failed [%s] channel=%s user=%s", error_id, incoming.channel, incoming.user_id,
+              exc_info=error)
     return Reply(
         title="Sorry, something went wrong on my side",
         lines=[f"Nothing was changed. If it happens again, tell the team the error id {error_id}."],

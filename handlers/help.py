@@ -93,3 +93,12 @@ def welcome_reply() -> Reply:
         actions=[Action("Log an activity", "log", "primary"), Action("Status of SC2", "status SC2"),
                  Action("Help", "help")],
     )
+
+
+def files_reply() -> Reply:
+    """The answer to a shared file: what tapbot can and cannot do with it yet."""
+    return Reply(title="I can't read files yet", lines=[
+        "I only read what you type. To log an activity, write it in a message, e.g. "
+        f"`{LOG_EXAMPLE}`; then add its attendees with `attendees <number> add …` (see `help attendees`).",
+        "Keep the file (attendance sheet, report) where your team keeps documents; it is not stored here.",
+    ], kind=ReplyKind.HELP)

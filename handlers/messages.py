@@ -6,7 +6,7 @@ back in their own way. Nothing here knows of any platform.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from enum import Enum
 
 
@@ -66,8 +66,20 @@ class Reply:
     activity_id: int | None = None
     # A repeated delivery of a message already handled: channels send nothing.
     duplicate: bool = False
+    # The database did not answer: nothing was changed, and the same message may be tried again.
+    unavailable: bool = False
+    # The table holds personal data (attendees' names, organisations, sex): for the asker's eyes only.
+    personal: bool = False
 
     @property
     def is_private(self) -> bool:
-        """Help and errors concern the asker only."""
-        return self.kind in (ReplyKind.HELP, ReplyKind.ERROR)
+        """Help, errors and personal data concern the asker only."""
+        return self.personal or self.kind in (ReplyKind.HELP, ReplyKind.ERROR)
+
+    def without_personal_data(self) -> "Reply":
+        """The same reply for a conversation where it cannot be shown to the asker alone: counts only."""
+        if not self.personal:
+            return self
+        return replace(self, table=None, personal=False, lines=[
+            *self.lines, "Names, organisations and sex are shown only to the person who asks: "
+                         "ask me in a personal chat to see them."])

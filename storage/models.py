@@ -219,6 +219,24 @@ class ProcessedEvent(Base):
     at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
 
+class InboxEntry(Base):
+    """A message that changes data, kept from the moment it is acknowledged until it is handled.
+
+    Slack does not send an acknowledged event again: what a crash interrupts is found here,
+    at start-up or by the periodic sweep, and handled then (once, by its key in processed_events).
+    """
+
+    __tablename__ = "inbox"
+
+    key: Mapped[str] = mapped_column(String(255), primary_key=True)  # the event key dispatch claims
+    channel: Mapped[str] = mapped_column(String(16))
+    payload: Mapped[dict] = mapped_column(JSON)  # what is needed to handle it and answer: text, who, where
+    received_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    # When a process last took it up; another takes it over only when that is a lease old.
+    claimed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    attempts: Mapped[int] = mapped_column(Integer, default=1)
+
+
 class UserName(Base):
     """A chat user's display name as the platform gave it (Slack users.info), cached."""
 

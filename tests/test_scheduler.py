@@ -396,7 +396,7 @@ def test_teams_digests_reach_the_bot_connector_from_serve_with_scheduler(ctx, jo
 
     from fakes.bot_connector import FakeBotConnector
 
-    settings = Settings(teams_allow_anonymous=True)
+    settings = Settings(teams_allow_anonymous=True, tapbot_env="development")
     conversation = "19:tap-progress@thread.tacv2"
 
     async def scenario():
@@ -430,7 +430,7 @@ def test_teams_digests_reach_the_bot_connector_from_serve_with_scheduler(ctx, jo
 def test_a_teams_conversation_that_removed_the_bot_is_gone(ctx):
     from fakes.bot_connector import FakeBotConnector
 
-    settings = Settings(teams_allow_anonymous=True)
+    settings = Settings(teams_allow_anonymous=True, tapbot_env="development")
     conversation = "19:removed@thread.tacv2"
     due = datetime(2025, 6, 16, 7, tzinfo=UTC)
 

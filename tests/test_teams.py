@@ -35,7 +35,7 @@ CHANNEL = {"id": "19:tap-progress@thread.tacv2;messageid=1718000000000", "conver
            "isGroup": True, "tenantId": TENANT}
 LOG = "log Regional workshop on e-waste ESM, Accra, Ghana, 12-14 March 2024, 35 participants (14 women)"
 
-ANONYMOUS = Settings(teams_allow_anonymous=True)
+ANONYMOUS = Settings(teams_allow_anonymous=True, tapbot_env="development")
 CREDENTIALS = Settings(teams_app_id=APP_ID, teams_app_password="a-real-looking-secret", teams_tenant_id=TENANT)
 CLOSED_PORT = "https://127.0.0.1:1/" + TENANT  # fails at once: the offline stand-in for login.microsoftonline.com
 
@@ -387,7 +387,7 @@ def test_with_credentials_a_good_token_is_answered_with_the_bots_own_token(ctx, 
                 # The bot asked for a Bot Framework token as itself, with its app id and secret.
                 [asked] = authority.token_requests
                 assert (asked["grant_type"], asked["client_id"], asked["client_secret"], asked["scope"]) == (
-                    "client_credentials", APP_ID, CREDENTIALS.teams_app_password,
+                    "client_credentials", APP_ID, CREDENTIALS.teams_app_password.get_secret_value(),
                     "https://api.botframework.com/.default")
 
                 # The next reply reuses that token (MSAL's cache): Microsoft is not asked again.
@@ -466,12 +466,16 @@ def test_teams_is_off_unless_configured(ctx):
     assert not [r for r in app.router.routes() if r.resource.canonical == "/api/messages"]
 
 
-def test_anonymous_mode_on_a_public_address_is_warned_about(caplog):
-    with caplog.at_level(logging.WARNING, logger="bot.teams"):
-        auth_configuration(Settings(teams_allow_anonymous=True))
-        assert "anyone who can reach it" not in caplog.text  # loopback: only this machine can
-        auth_configuration(Settings(teams_allow_anonymous=True, host="0.0.0.0"))
-    assert "anyone who can reach it" in caplog.text and "TAPBOT_ENV=production" in caplog.text
+def test_anonymous_mode_is_refused_unless_development_on_loopback(ctx):
+    assert "TAPBOT_ENV" in auth_configuration(Settings(teams_allow_anonymous=True))  # production by default
+    for host in ("0.0.0.0", "10.1.2.3", "tapbot.example.org"):
+        reason = auth_configuration(Settings(teams_allow_anonymous=True, tapbot_env="development", host=host))
+        assert isinstance(reason, str) and host in reason
+        app = web.Application()
+        assert mount_teams(app, Settings(teams_allow_anonymous=True, tapbot_env="development", host=host),
+                           ctx) is not None
+        assert not [r for r in app.router.routes() if r.resource.canonical == "/api/messages"]
+    assert not isinstance(auth_configuration(ANONYMOUS), str)  # development on 127.0.0.1: allowed
 
 
 def test_a_body_that_is_not_an_activity_gets_400(ctx):
@@ -526,6 +530,10 @@ def test_the_package_has_a_manifest_for_the_configured_bot_and_two_icons(tmp_pat
     assert manifest["id"] == manifest["bots"][0]["botId"] == APP_ID
     assert set(manifest["bots"][0]["scopes"]) == {"personal", "team", "groupChat"}
     assert len(manifest["name"]["short"]) <= 30 and len(manifest["description"]["short"]) <= 80
+    # Manifest 1.17's limits on a bot command (MicrosoftTeams.schema.json: commands[].title, description).
+    assert manifest["manifestVersion"] == "1.17"
+    for command in manifest["bots"][0]["commandLists"][0]["commands"]:
+        assert 1 <= len(command["title"]) <= 32 and 1 <= len(command["description"]) <= 128, command
 
     for name, size in (("color.png", 192), ("outline.png", 32)):
         data = icons[name]

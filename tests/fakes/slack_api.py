@@ -103,6 +103,10 @@ class FakeSlackAPI(LocalServer):
         status = 429 if error == "ratelimited" else 200
         self._failures.setdefault(method, []).extend([(error, status)] * times)
 
+    def fail_with_html(self, method: str, status: int = 500, times: int = 1) -> None:
+        """The next `times` calls to `method` get an HTML error page, as a proxy in front of Slack gives."""
+        self._failures.setdefault(method, []).extend([("<html>", status)] * times)
+
     def calls_to(self, method: str) -> list[Call]:
         return [c for c in self.calls if c.method == method]
 
@@ -146,6 +150,9 @@ class FakeSlackAPI(LocalServer):
             return web.json_response({"ok": False, "error": "invalid_auth"})
         if self._failures.get(method):
             error, status = self._failures[method].pop(0)
+            if error == "<html>":
+                return web.Response(status=status, content_type="text/html",
+                                    text="<html><body><h1>500 Internal Server Error</h1></body></html>")
             headers = {"Retry-After": "0"} if status == 429 else {}
             return web.json_response({"ok": False, "error": error}, status=status, headers=headers)
         return web.json_response(self._answer(method, args))
