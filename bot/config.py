@@ -16,8 +16,9 @@ class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="", case_sensitive=False, extra="ignore")
 
     database_url: str = "sqlite:///tapbot.db"
-    # A plan file other than the bundled TAP 2022–2025 (e.g. a 2026–2029 plan).
-    tapbot_plan: str | None = None
+    # Plan files, comma-separated; the word "bundled" is the shipped TAP 2022–2025 (the default).
+    tapbot_plans: str | None = None
+    tapbot_plan: str | None = None  # the older single-file setting, still read when TAPBOT_PLANS is unset
     # User ids (as each channel names them) allowed to edit or delete anyone's entries.
     tapbot_admins: str = ""
     tapbot_env: str = "development"
@@ -40,6 +41,12 @@ class Settings(BaseSettings):
         if not value.strip():
             raise ValueError("DATABASE_URL is empty")
         return value.strip()
+
+    @property
+    def plan_files(self) -> list[str]:
+        from plan_data.loader import plan_paths
+
+        return plan_paths(self.tapbot_plans or self.tapbot_plan)
 
     @property
     def admins(self) -> frozenset[str]:
