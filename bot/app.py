@@ -10,7 +10,7 @@ from bot.config import Settings
 def build_context(settings: Settings) -> Context:
     engine = make_engine(settings.database_url)
     upgrade(engine)  # a no-op when the schema is current; creates the embedded SQLite on first use
-    plans = load_plans(settings.plan_files)
+    plans = load_plans(settings.plan_files, settings.crosswalk_files)
     return Context(
         sessions=make_session_factory(engine),
         plan=plans.current(utc_today()),

@@ -19,6 +19,8 @@ class Settings(BaseSettings):
     # Plan files, comma-separated; the word "bundled" is the shipped TAP 2022–2025 (the default).
     tapbot_plans: str | None = None
     tapbot_plan: str | None = None  # the older single-file setting, still read when TAPBOT_PLANS is unset
+    # Crosswalk files (old code → new codes between two plans), comma-separated, beside the bundled ones.
+    tapbot_crosswalks: str = ""
     # User ids (as each channel names them) allowed to edit or delete anyone's entries.
     tapbot_admins: str = ""
     tapbot_env: str = "development"
@@ -47,6 +49,10 @@ class Settings(BaseSettings):
         from plan_data.loader import plan_paths
 
         return plan_paths(self.tapbot_plans or self.tapbot_plan)
+
+    @property
+    def crosswalk_files(self) -> list[str]:
+        return [part.strip() for part in self.tapbot_crosswalks.split(",") if part.strip()]
 
     @property
     def admins(self) -> frozenset[str]:

@@ -416,6 +416,16 @@ class Plans:
                 if plan.info.start_year <= other.info.end_year:
                     raise PlanError(f"plan {plan.id} ({plan.period}) overlaps plan {other.id} ({other.period})")
             self.by_id[plan.id] = plan
+        self.crosswalks: list = []  # plan_data.crosswalk.Crosswalk between loaded plans
+
+    def successors(self, code: str, plan: Plan) -> tuple[str, ...]:
+        """The codes of ``plan`` that an older plan's indicator ``code`` continues as, per the crosswalks."""
+        for crosswalk in self.crosswalks:
+            if crosswalk.new_plan == plan.id and crosswalk.old_plan in self.by_id:
+                codes = crosswalk.carry(code)
+                if codes:
+                    return codes
+        return ()
 
     def __iter__(self):
         return iter(self.by_id.values())
@@ -438,9 +448,18 @@ class Plans:
         return None
 
 
-def load_plans(paths: Iterable[Path | str | None]) -> Plans:
-    """Load several plan files; None or ``bundled`` stands for the bundled plan."""
-    return Plans(load_plan(None if p is None or str(p).strip() == BUNDLED else p) for p in paths)
+def load_plans(paths: Iterable[Path | str | None], crosswalk_paths: Iterable[Path | str] = ()) -> Plans:
+    """Load several plan files (None or ``bundled``: the bundled plan) and the crosswalks between them.
+
+    Crosswalks are the bundled ones (``crosswalks/*.toml``) and the files given; one
+    between plans that are not both loaded is kept but never used.
+    """
+    from plan_data.crosswalk import bundled_crosswalks, load_crosswalk
+
+    plans = Plans(load_plan(None if p is None or str(p).strip() == BUNDLED else p) for p in paths)
+    for path in [*bundled_crosswalks(), *crosswalk_paths]:
+        plans.crosswalks.append(load_crosswalk(path, plans.by_id))
+    return plans
 
 
 def plan_paths(setting: str | None) -> list[str]:
