@@ -34,13 +34,12 @@ class Context:
             raise ValueError(f"plan {self.plan.id} is not among the loaded plans")
         self.status_cache.follow(self.sessions)
 
-    def plan_for(self, start: date | None, end: date | None = None) -> Plan | None:
-        """The plan an activity held on these dates counts in; None when no loaded plan covers them.
+    def plan_for(self, start: date | None, end: date | None = None) -> Plan:
+        """The plan an activity held on these dates counts in (see ``Plans.for_activity``).
 
         An undated activity is kept in the current plan, whose figures show it as undated.
         """
-        day = start or end
-        return self.plan if day is None else self.plans.holding(day)
+        return self.plans.for_activity(start, end, undated=self.plan)
 
     @property
     def engine(self) -> Engine:

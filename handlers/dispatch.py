@@ -23,6 +23,7 @@ from handlers.context import Context
 from handlers.help import run_help, run_plan, usage_reply
 from handlers.log import run_log
 from handlers.messages import Incoming, Reply, ReplyKind
+from handlers.plans import conversation_plan, plans_line, run_plan_use, split_plan
 from handlers.status import cached_status, run_status
 from storage.activities import already_handled, claim_event
 
@@ -58,9 +59,9 @@ def quick_reply(incoming: Incoming, ctx: Context) -> Reply | None:
                 return usage_reply(message, example, topic)
             case parse.Help(topic):
                 return run_help(topic)
-            case parse.PlanBrowse(code):
+            case parse.PlanBrowse(code) if len(ctx.plans) == 1:  # with several, the conversation's choice counts
                 return run_plan(ctx.plan, code)
-            case parse.Status(target):
+            case parse.Status(target) if len(ctx.plans) == 1:
                 return cached_status(ctx.plan, target, ctx.status_cache)
     except Exception:  # dispatch, with its error boundary, will say what went wrong
         log.exception("quick reply failed; dispatching instead")
@@ -109,9 +110,16 @@ def run(session: Session, ctx: Context, incoming: Incoming, command: parse.Comma
     today = ctx.today()
     match command:
         case parse.Log(text):
-            return run_log(session, ctx.plan, incoming, text, today)
+            return run_log(session, conversation_plan(session, ctx, incoming), incoming, text, today, ctx.plans)
         case parse.Status(target):
-            return run_status(session, ctx.plan, target, ctx.status_cache)
+            named, target = split_plan(target, ctx.plans)
+            plan = named or conversation_plan(session, ctx, incoming)
+            if not target:
+                return run_plan(plan, "", ctx.plans)
+            reply = run_status(session, plan, target, ctx.status_cache)
+            if len(ctx.plans) > 1 and reply.kind is not ReplyKind.ERROR:  # say which plan answered
+                reply = replace(reply, context=[*reply.context, plans_line(ctx.plans, plan)])
+            return reply
         case parse.ListActivities(filter_text):
             return run_list(session, ctx.plan, incoming, filter_text, today)
         case parse.Show(activity_id):
@@ -127,7 +135,10 @@ def run(session: Session, ctx: Context, incoming: Incoming, command: parse.Comma
         case parse.AttendeesAdd() | parse.AttendeesCount() | parse.AttendeesList():
             return run_attendees(session, ctx, incoming, command)
         case parse.PlanBrowse(code):
-            return run_plan(ctx.plan, code)
+            named, code = split_plan(code, ctx.plans)
+            return run_plan(named or conversation_plan(session, ctx, incoming), code, ctx.plans)
+        case parse.PlanUse(name):
+            return run_plan_use(session, ctx, incoming, name)
         case parse.Help(topic):
             return run_help(topic)
         case parse.Digest(args):

@@ -4,7 +4,8 @@ from __future__ import annotations
 from handlers.log import LOG_EXAMPLE
 from handlers.messages import Action, Field, Reply, ReplyKind, Table
 from handlers.parse import ATTENDEE_EXAMPLE
-from plan_data.loader import Plan
+from handlers.plans import plans_line
+from plan_data.loader import Plan, Plans
 
 TOPICS = {
     "log": ("Log an activity in one message: what, where, when, how many, which indicator if you know it.",
@@ -51,11 +52,12 @@ def usage_reply(message: str, example: str, topic: str) -> Reply:
     return Reply(title="I didn't get that", lines=lines, kind=ReplyKind.ERROR)
 
 
-def run_plan(plan: Plan, code: str) -> Reply:
+def run_plan(plan: Plan, code: str, plans: Plans | None = None) -> Reply:
     if not code:
         rows = [[o.code, o.statement] for o in plan.outcomes.values()]
+        others = plans_line(plans, plan) if plans else None
         return Reply(title=plan.title, table=Table(["Outcome", "Statement"], rows),
-                     context=["`plan SC2` for an outcome's outputs and indicators."])
+                     context=["`plan SC2` for an outcome's outputs and indicators."] + ([others] if others else []))
     resolved = plan.resolve(code)
     if resolved is None:
         return usage_reply(f"“{code}” is not a code of the plan.", "plan\nplan BC\nplan SC2\nplan SC2.I5", "plan")

@@ -17,11 +17,11 @@ from handlers.matcher import AUTO_LINK_CONFIDENCE, Match, confidence, match_indi
 from handlers.messages import Action, Field, Incoming, Reply, ReplyKind
 from handlers.render import day, shorten
 from plan_data.countries import find_countries, get_country, resolve_country
-from plan_data.loader import Plan
+from plan_data.loader import Plan, Plans
 from storage.activities import Actor, create_activity
 
 LOG_EXAMPLE = "log Regional workshop on e-waste ESM, Accra, Ghana, 12-14 March 2024, 35 participants (14 women) BC2.I1"
-INDICATOR_CODE = re.compile(r"\b([A-Za-z]{2}\d{1,2}\.[Ii]\d{1,2})\b")
+INDICATOR_CODE = re.compile(r"\b([A-Za-z]{2,5}\d{1,2}\.[Ii]\d{1,2})\b")
 # "country: Ghana" or "country=Ghana": an explicit field, so an unknown name is an error.
 COUNTRY_FIELD = re.compile(r"\bcountry\s*[:=]\s*([^,;\n]+)", re.I)
 # Regional centres and partner organisations, so "regional centres" indicators can count organisers.
@@ -59,6 +59,11 @@ class LogDraft:
     matches: list[Match] = field(default_factory=list)
     confidence: float = 0.0
     problems: list[str] = field(default_factory=list)
+    # The plan the activity counts in: the one whose period holds its dates, else the nearest
+    # (`outside_plans`: its figures show the activity as out of period).
+    plan: Plan | None = None
+    outside_plans: bool = False
+    notes: list[str] = field(default_factory=list)  # what the reply must say about codes carried or left
 
     @property
     def auto_link(self) -> Match | None:
@@ -90,9 +95,13 @@ def status_for(start: date | None, today: date) -> str:
     return "planned" if start and start > today else "done"
 
 
-def draft_from_text(text: str, plan: Plan, today: date) -> LogDraft:
+def draft_from_text(text: str, plan: Plan, today: date, plans: Plans | None = None) -> LogDraft:
+    """What a log message says. With ``plans``, the activity goes to the plan whose period holds
+    its dates (``plan`` when undated); without, to ``plan``."""
     fields = extract_log_fields(text, today)
     problems = list(fields.problems)
+    notes: list[str] = []
+    own = plans.for_activity(fields.start_date, fields.end_date, undated=plan) if plans else plan
 
     countries = [c.code for c in find_countries(text)]
     for typed in COUNTRY_FIELD.findall(text):
@@ -102,18 +111,19 @@ def draft_from_text(text: str, plan: Plan, today: date) -> LogDraft:
         elif country.code not in countries:
             countries.append(country.code)
 
-    codes = []
-    for typed in INDICATOR_CODE.findall(text):
-        code = typed.upper()
-        if code not in plan.indicators:
-            problems.append(f"{code} is not an indicator of the plan (see `plan` for the codes).")
-        elif code not in codes:
-            codes.append(code)
+    held = fields.start_date or fields.end_date
+    outside = bool(plans) and held is not None and plans.holding(held) is None
+    codes, problems_of_codes, notes = codes_in_plan(
+        list(dict.fromkeys(t.upper() for t in INDICATOR_CODE.findall(text))), own, plans)
+    problems += problems_of_codes
+    if outside:
+        notes.append(f"No loaded plan covers {day(held)} (plans: {', '.join(p.period for p in plans)}): kept in "
+                     f"the plan {own.period}, whose figures show it as out of period.")
 
     matches: list[Match] = []
     sure = 0.0
     if not codes:
-        matches = match_indicators(INDICATOR_CODE.sub(" ", text), plan)
+        matches = match_indicators(INDICATOR_CODE.sub(" ", text), own)
         sure = confidence(matches)
     organiser = ORGANISER.search(text)
     status = status_for(fields.start_date, today)
@@ -123,7 +133,28 @@ def draft_from_text(text: str, plan: Plan, today: date) -> LogDraft:
         organiser=organiser.group(1) if organiser else None, participants=fields.participants,
         women=fields.women, men=fields.men, languages=list(fields.languages), status=status,
         codes=codes, matches=matches, confidence=sure, problems=problems,
+        plan=own, outside_plans=outside, notes=notes,
     )
+
+
+def codes_in_plan(typed: list[str], plan: Plan, plans: Plans | None) -> tuple[list[str], list[str], list[str]]:
+    """Typed indicator codes as codes of the activity's plan: an older plan's code follows the crosswalk."""
+    codes: list[str] = []
+    problems: list[str] = []
+    notes: list[str] = []
+    for code in typed:
+        carried = () if code in plan.indicators or plans is None else plans.successors(code, plan)
+        if code in plan.indicators:
+            codes.append(code)
+        elif carried:
+            codes += [c for c in carried if c not in codes]
+            notes.append(f"{code} is a code of an earlier plan: counted as {', '.join(carried)} of {plan.period}.")
+        elif plans is not None and len(plans) > 1:
+            problems.append(f"{code} is not an indicator of the plan {plan.period}, which holds the activity's "
+                            f"dates (see `plan` for its codes).")
+        else:
+            problems.append(f"{code} is not an indicator of the plan (see `plan` for the codes).")
+    return list(dict.fromkeys(codes)), problems, notes
 
 
 def missing_parts(draft: LogDraft, activity_id: int, linked: bool) -> list[str]:
@@ -141,7 +172,8 @@ def missing_parts(draft: LogDraft, activity_id: int, linked: bool) -> list[str]:
     return hints
 
 
-def run_log(session: Session, plan: Plan, incoming: Incoming, text: str, today: date) -> Reply:
+def run_log(session: Session, plan: Plan, incoming: Incoming, text: str, today: date,
+            plans: Plans | None = None) -> Reply:
     if not text.strip():
         return Reply(
             title="Log an activity",
@@ -149,7 +181,7 @@ def run_log(session: Session, plan: Plan, incoming: Incoming, text: str, today: 
                    f"`{LOG_EXAMPLE}`"],
             kind=ReplyKind.HELP, form="log_activity",
         )
-    draft = draft_from_text(text, plan, today)
+    draft = draft_from_text(text, plan, today, plans)
     if draft.problems:
         return refuse(draft.problems, text)
     return store(session, plan, incoming, draft)
@@ -165,6 +197,7 @@ def refuse(problems: list[str], text: str) -> Reply:
 
 def store(session: Session, plan: Plan, incoming: Incoming, draft: LogDraft) -> Reply:
     actor = Actor(incoming.user_id, incoming.user_name, incoming.channel)
+    plan = draft.plan or plan
     if draft.codes:
         links = [(plan.id, plan.indicators[c].outcome, c, "explicit", None) for c in draft.codes]
     elif draft.auto_link:
@@ -182,6 +215,7 @@ def store(session: Session, plan: Plan, incoming: Incoming, draft: LogDraft) -> 
     )
     reply = activity_reply(plan, activity, title=f"Logged #{activity.id} · {activity.title}")
     reply.kind = ReplyKind.DONE
+    reply.lines += draft.notes
     hints = missing_parts(draft, activity.id, linked=bool(links))
     if hints:
         reply.lines += ["Stored. Still missing:"] + [f"• {h}" for h in hints]
@@ -209,8 +243,9 @@ def activity_reply(plan: Plan, activity, title: str) -> Reply:
         fields.append(Field("Organiser", activity.organiser))
     if activity.status != "done":
         fields.append(Field("Status", activity.status))
+    # Links in another plan than the one asked about are shown with their plan's id.
     links = [f"{l.indicator_code}" + (" (suggested)" if l.method == "fuzzy" else "")
-             for l in activity.links if l.plan_id == plan.id]
+             + ("" if l.plan_id == plan.id else f" ({l.plan_id})") for l in activity.links]
     fields.append(Field("Indicators", ", ".join(links) if links else "none yet"))
     return Reply(title=title, fields=fields, activity_id=activity.id)
 

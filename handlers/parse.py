@@ -93,6 +93,11 @@ class PlanBrowse:
 
 
 @dataclass(frozen=True)
+class PlanUse:
+    name: str  # a plan's period or id; empty asks which plan the conversation uses
+
+
+@dataclass(frozen=True)
 class Help:
     topic: str = ""
 
@@ -113,7 +118,7 @@ class UsageError:
 
 Command = (
     Log | AttendeesAdd | AttendeesCount | AttendeesList | Status | ListActivities | Show | Edit
-    | Delete | Undo | Link | Unlink | PlanBrowse | Help | Digest
+    | Delete | Undo | Link | Unlink | PlanBrowse | PlanUse | Help | Digest
 )
 
 VERBS = (
@@ -158,7 +163,7 @@ def changes_data(command: Command | UsageError) -> bool:
 
 ID_FILLER = {"me", "activity", "entry", "number", "no", "no.", "please", "pls"}
 ID = re.compile(r"#?(\d{1,9})$")
-CODE = re.compile(r"^[A-Za-z]{2}\d{1,2}(\.[IiOo]\d{1,2})?$")
+CODE = re.compile(r"^[A-Za-z]{2,5}\d{1,2}(\.[IiOo]\d{1,2})?$")
 
 
 def parse_command(text: str) -> Command | UsageError:
@@ -292,6 +297,9 @@ def _parse_undo(rest: str, _text: str) -> Command | UsageError:
 
 
 def _parse_plan(rest: str, _text: str) -> Command | UsageError:
+    words = rest.split(maxsplit=1)
+    if words and words[0].lower() in ("use", "switch", "choose"):
+        return PlanUse(words[1].strip() if len(words) > 1 else "")
     return PlanBrowse(rest.strip())
 
 

@@ -439,6 +439,16 @@ class Plans:
     def holding(self, day: date) -> Plan | None:
         return next((p for p in self if p.holds(day)), None)
 
+    def for_activity(self, start: date | None, end: date | None, undated: Plan) -> Plan:
+        """The plan an activity counts in: the one whose period holds its start (else its end);
+        ``undated`` for no date at all. An activity no period holds is kept in the nearest plan,
+        whose figures show it as out of period (see ``holding`` to tell)."""
+        day = start or end
+        if day is None:
+            return undated
+        return self.holding(day) or min(self, key=lambda p: min(abs(day.year - p.info.start_year),
+                                                                abs(day.year - p.info.end_year)))
+
     def find(self, text: str) -> Plan | None:
         """The plan a person names: its id (``tap-2022-2025``) or its period (``2022-2025``, ``2022–2025``)."""
         key = re.sub(r"\s*[-–—/]\s*", "-", text.strip().lower())
