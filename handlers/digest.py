@@ -6,8 +6,8 @@ change. The same trigger decides when the scheduler fires, what `digest list`
 shows as the next run, and which period a digest covers: the days from the
 previous run up to the day before this one.
 
-  digest weekly monday 09:00 Geneva     subscribe (also daily, monthly; a filter: SC, SC2)
-  digest list · digest off [SC] · digest now [SC] · digest preview [SC]
+  digest weekly monday 09:00 Geneva     subscribe (also daily, monthly; a filter: a convention or outcome)
+  digest list · digest off [scope] · digest now [scope] · digest preview [scope]
 """
 from __future__ import annotations
 
@@ -23,6 +23,7 @@ from sqlalchemy.orm import Session
 
 from handlers.context import Context
 from handlers.digest_content import build_digest, date_range, sentence
+from handlers.examples import plan_examples
 from handlers.messages import Action, Field, Incoming, Reply, ReplyKind
 from plan_data.loader import Plan
 from storage.models import ConversationRef, DigestDelivery, DigestSubscription
@@ -266,8 +267,13 @@ def _with_scope(words: list[str], plan: Plan, make) -> DigestCommand:
     if isinstance(scope, Problem):
         return scope
     if scope is None:
-        return Problem(f"“{' '.join(words)}” is not a convention or an outcome of the plan (e.g. SC or SC2).")
+        return Problem(f"“{' '.join(words)}” is not a convention or an outcome of the plan ({_scope_examples(plan)}).")
     return make(scope)
+
+
+def _scope_examples(plan: Plan) -> str:
+    examples = plan_examples(plan)
+    return f"e.g. {examples['{convention}']} or {examples['{outcome}']}"
 
 
 def _scope_code(text: str, plan: Plan) -> str | None | Problem:
@@ -276,7 +282,7 @@ def _scope_code(text: str, plan: Plan) -> str | None | Problem:
         return None
     if code in plan.conventions or code in plan.outcomes:
         return code
-    return Problem(f"A digest can cover a convention or an outcome (e.g. SC or SC2), not {code}: "
+    return Problem(f"A digest can cover a convention or an outcome ({_scope_examples(plan)}), not {code}: "
                    f"`digest weekly {code.split('.')[0]}`.")
 
 
@@ -363,7 +369,7 @@ def _zone_and_scope(words: list[str], plan: Plan):
         i += length
     if unknown:
         return Problem(f"I don't know “{' '.join(unknown)}”: give a time zone as a city (Geneva, Nairobi, "
-                       f"Panama) or a zone name (Europe/Zurich), and a filter as a convention or outcome (SC, SC2).")
+                       f"Panama) or a zone name (Europe/Zurich), and a filter as a convention or outcome ({_scope_examples(plan)}).")
     return zone, zone_typed, scope, tuple(notes)
 
 

@@ -37,7 +37,7 @@ QUICK_TEXT_LIMIT = 100
 def dispatch(incoming: Incoming, ctx: Context) -> Reply:
     command = parse.parse_command(incoming.text)
     if isinstance(command, parse.UsageError):
-        return usage_reply(command.message, command.example, command.topic)
+        return usage_reply(command.message, command.example, command.topic, ctx.plan)
     if not parse.changes_data(command):  # a question: nothing to claim, so no write at all
         incoming = replace(incoming, event_key=None)
     return run_once(incoming, ctx, lambda session: run(session, ctx, incoming, command))
@@ -56,9 +56,9 @@ def quick_reply(incoming: Incoming, ctx: Context) -> Reply | None:
     try:
         match parse.parse_command(incoming.text):
             case parse.UsageError(message, example, topic):
-                return usage_reply(message, example, topic)
+                return usage_reply(message, example, topic, ctx.plan)
             case parse.Help(topic):
-                return run_help(topic)
+                return run_help(topic, ctx.plan)
             case parse.PlanBrowse(code) if len(ctx.plans) == 1:  # with several, the conversation's choice counts
                 return run_plan(ctx.plan, code)
             case parse.Status(target) if len(ctx.plans) == 1:
@@ -140,9 +140,9 @@ def run(session: Session, ctx: Context, incoming: Incoming, command: parse.Comma
         case parse.PlanUse(name):
             return run_plan_use(session, ctx, incoming, name)
         case parse.Help(topic):
-            return run_help(topic)
+            return run_help(topic, ctx.plan)
         case parse.Digest(args):
             from handlers.digest import run_digest
 
             return run_digest(session, ctx, incoming, args)
-    return run_help("")
+    return run_help("", ctx.plan)

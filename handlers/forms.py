@@ -74,7 +74,7 @@ def read_log_form(values: dict, plan: Plan, today: date) -> LogDraft | FormError
     for typed in _items(values.get("indicators")):
         code = typed.upper()
         if code not in plan.indicators:
-            errors["indicators"] = f"{code} is not an indicator of the plan (e.g. BC2.I1)."
+            errors["indicators"] = f"{code} is not an indicator of the plan (e.g. {plan_examples(plan)['{indicator}']})."
         elif code not in codes:
             codes.append(code)
     if errors:

@@ -12,6 +12,7 @@ from datetime import date
 
 from sqlalchemy.orm import Session
 
+from handlers.examples import plan_examples, with_examples
 from handlers.extract import extract_log_fields
 from handlers.matcher import AUTO_LINK_CONFIDENCE, Match, confidence, match_indicators
 from handlers.messages import Action, Field, Incoming, Reply, ReplyKind
@@ -20,7 +21,8 @@ from plan_data.countries import find_countries, get_country, resolve_country
 from plan_data.loader import Plan, Plans
 from storage.activities import Actor, create_activity
 
-LOG_EXAMPLE = "log Regional workshop on e-waste ESM, Accra, Ghana, 12-14 March 2024, 35 participants (14 women) BC2.I1"
+# Tokens such as {indicator} are filled from the plan in use (handlers.examples).
+LOG_EXAMPLE = "log Regional workshop on e-waste ESM, Accra, Ghana, 12-14 March 2024, 35 participants (14 women) {indicator}"
 INDICATOR_CODE = re.compile(r"\b([A-Za-z]{2,5}\d{1,2}\.[Ii]\d{1,2})\b")
 # "country: Ghana" or "country=Ghana": an explicit field, so an unknown name is an error.
 COUNTRY_FIELD = re.compile(r"\bcountry\s*[:=]\s*([^,;\n]+)", re.I)
@@ -168,7 +170,8 @@ def missing_parts(draft: LogDraft, activity_id: int, linked: bool) -> list[str]:
     elif draft.women is None:
         hints.append(f"women among the participants: `edit {activity_id} women=14`")
     if not linked:
-        hints.append(f"an indicator: pick one below or `link {activity_id} BC1.I4`")
+        hints.append(f"an indicator: pick one below or `link {activity_id} {plan_examples(draft.plan)['{indicator}']}`"
+                     if draft.plan else f"an indicator: pick one below or `link {activity_id} <code>`")
     return hints
 
 
@@ -178,7 +181,7 @@ def run_log(session: Session, plan: Plan, incoming: Incoming, text: str, today: 
         return Reply(
             title="Log an activity",
             lines=["Describe it in one message: what, where, when, how many (and how many women), which indicator if you know it.",
-                   f"`{LOG_EXAMPLE}`"],
+                   f"`{with_examples(LOG_EXAMPLE, plan)}`"],
             kind=ReplyKind.HELP, form="log_activity",
         )
     draft = draft_from_text(text, plan, today, plans)
