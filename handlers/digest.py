@@ -379,18 +379,21 @@ def _zone_and_scope(words: list[str], plan: Plan):
 def run_digest(session: Session, ctx: Context, incoming: Incoming, args: str,
                now: datetime | None = None) -> Reply:
     now = now or datetime.now(timezone.utc)
-    command = parse_digest(args, ctx.plan)
+    from handlers.plans import conversation_plan
+
+    plan = conversation_plan(session, ctx, incoming)  # a new subscription follows this plan
+    command = parse_digest(args, plan)
     match command:
         case Problem(message):
             return _usage(message)
         case ListDigests():
-            return _list(session, ctx.plan, incoming, now)
+            return _list(session, ctx, incoming, now)
         case Off(scope):
             return _off(session, incoming, scope)
         case Now(scope, preview):
             return _now(session, ctx, incoming, scope, preview, now)
         case Subscribe():
-            return _subscribe(session, ctx.plan, incoming, command, now)
+            return _subscribe(session, plan, incoming, command, now)
     return _usage("")
 
 
@@ -422,6 +425,20 @@ def last_delivery(session: Session, subscription_id: int) -> DigestDelivery | No
     return session.scalars(
         select(DigestDelivery).where(DigestDelivery.subscription_id == subscription_id)
         .order_by(DigestDelivery.due_at.desc(), DigestDelivery.id.desc()).limit(1)).first()
+
+
+def subscription_plan(ctx: Context, subscription: DigestSubscription) -> tuple[Plan | None, str | None]:
+    """The plan a subscription follows, or None and why its digest cannot be made.
+
+    A subscription keeps the plan it was made under: an SC2 digest never silently
+    becomes the digest of another plan's SC2.
+    """
+    plan = ctx.plans.by_id.get(subscription.plan_id)
+    if plan is None:
+        return None, f"its plan {subscription.plan_id} is not loaded any more"
+    if subscription.scope and subscription.scope not in plan.conventions and subscription.scope not in plan.outcomes:
+        return None, f"{subscription.scope} is not a convention or an outcome of the plan {plan.period}"
+    return plan, None
 
 
 def _scope_text(plan: Plan, scope: str) -> str:
@@ -528,7 +545,7 @@ def delivery_text(delivery: DigestDelivery | None, zone: str) -> str:
     return f"{period}: failed {delivery.attempts}× ({delivery.last_error}); {retry}"
 
 
-def _list(session: Session, plan: Plan, incoming: Incoming, now: datetime) -> Reply:
+def _list(session: Session, ctx: Context, incoming: Incoming, now: datetime) -> Reply:
     subscriptions = subscriptions_of(session, incoming.channel, incoming.conversation_id)
     if not subscriptions:
         return Reply(title="No digest in this conversation",
@@ -536,8 +553,16 @@ def _list(session: Session, plan: Plan, incoming: Incoming, now: datetime) -> Re
     lines = []
     for subscription in subscriptions:
         schedule = Schedule.of(subscription)
-        lines.append(f"*{sentence(schedule.describe())} {subscription.timezone}* — "
-                     f"{_scope_text(plan, subscription.scope)}")
+        plan, problem = subscription_plan(ctx, subscription)
+        if problem:
+            lines.append(f"*{sentence(schedule.describe())} {subscription.timezone}* — {subscription.scope or 'whole plan'}"
+                         f" ({subscription.plan_id})")
+            off = f"digest off {subscription.scope}".strip()
+            lines.append(f"  not sent: {problem}. `{off}` stops it; `digest {schedule.cadence} <scope>` "
+                         f"subscribes under the plan {ctx.plan.period}.")
+            continue
+        shown = _scope_text(plan, subscription.scope) + (f" (plan {plan.period})" if len(ctx.plans) > 1 else "")
+        lines.append(f"*{sentence(schedule.describe())} {subscription.timezone}* — {shown}")
         if subscription.state == "gone":
             lines.append("  stopped: I could not post here any more. "
                          "`digest " + f"{schedule.cadence}` resumes it.")
@@ -552,11 +577,16 @@ def _now(session: Session, ctx: Context, incoming: Incoming, scope: str | None, 
          now: datetime) -> Reply:
     subscriptions = subscriptions_of(session, incoming.channel, incoming.conversation_id, ("active",))
     chosen = next((s for s in subscriptions if scope is None or s.scope == scope), None)
+    plan = ctx.plan
     if chosen is not None:
+        plan, problem = subscription_plan(ctx, chosen)
+        if problem:
+            return Reply(title="No digest to make", lines=[f"This conversation's {chosen.scope or 'whole-plan'} digest "
+                                                            f"cannot be made: {problem}."], kind=ReplyKind.ERROR)
         schedule, scope = Schedule.of(chosen), chosen.scope if scope is None else scope
     else:
         zone = conversation_zone(session, incoming.channel, incoming.conversation_id) or "UTC"
         schedule = Schedule("weekly", DEFAULT_HOUR, DEFAULT_MINUTE, zone, weekday=DEFAULT_WEEKDAY)
     period = current_period(schedule, now) if preview else last_period(schedule, now)
     today = now.astimezone(schedule.zone).date()
-    return build_digest(session, ctx.plan, scope or "", schedule, period, today, preview=preview)
+    return build_digest(session, plan, scope or "", schedule, period, today, preview=preview)

@@ -178,3 +178,45 @@ def test_a_plan_without_keywords_matches_from_its_own_texts(plans):
     top3 = sum(want in codes[:3] for codes, (_, want) in zip(ranked, SYNTHETIC_LOGS))
     print(f"synthetic plan, no keywords: top-1 {top1}/{len(SYNTHETIC_LOGS)}, top-3 {top3}/{len(SYNTHETIC_LOGS)}")
     assert top3 >= 10 and top1 >= 7, (top1, top3, ranked)
+
+
+def test_digest_subscriptions_name_their_plan_and_never_follow_another(two, caplog):
+    import logging
+    from datetime import datetime, timedelta, timezone
+
+    from bot.scheduler import DigestSender
+    from storage.models import DigestDelivery, DigestSubscription
+
+    chat = Chat(two)
+    assert chat("digest weekly monday 09:00 Geneva BC3").kind is ReplyKind.DONE  # BC3 exists in 2026-2029 only
+    chat("plan use 2022-2025")
+    assert chat("digest weekly monday 09:00 Geneva SC2").kind is ReplyKind.DONE
+    with two.sessions() as session:
+        plans_of = {s.scope: s.plan_id for s in session.query(DigestSubscription)}
+    assert plans_of == {"BC3": "tap-2026-2029", "SC2": "tap-2022-2025"}
+    listed = chat("digest list").text
+    assert "BC3 · Plastic waste and electronic waste" in listed and "(plan 2026-2029)" in listed
+    assert "SC2 · Strengthened capacities of Parties to address technical issues" in listed  # the old plan's SC2
+
+    # The same database served with the 2022-2025 plan alone: BC3 is nowhere, and nothing crashes.
+    alone = Context(sessions=two.sessions, plan=two.plans.by_id["tap-2022-2025"], today=two.today)
+    only_old = Chat(alone)
+    listed = only_old("digest list")
+    assert listed.kind is not ReplyKind.ERROR
+    assert "not sent: its plan tap-2026-2029 is not loaded any more" in listed.text
+    now = only_old("digest now")  # its first subscription is the BC3 one
+    assert now.kind is ReplyKind.ERROR and "cannot be made" in now.text
+
+    with two.sessions() as session:
+        bc3 = session.query(DigestSubscription).filter_by(scope="BC3").one().id
+        sc2 = session.query(DigestSubscription).filter_by(scope="SC2").one().id
+    sent = []
+    sender = DigestSender(alone, lambda destination, reply: sent.append(reply), worker="w1")
+    later = datetime.now(timezone.utc) + timedelta(days=8)
+    with caplog.at_level(logging.WARNING, logger="bot.scheduler"):
+        assert sender.run_subscription(bc3, later) is None
+    assert "skipped: its plan tap-2026-2029 is not loaded any more" in caplog.text
+    assert sender.run_subscription(sc2, later).state == "sent"  # the other subscription still goes out
+    assert len(sent) == 1
+    with two.sessions() as session:
+        assert [d.subscription_id for d in session.query(DigestDelivery)] == [sc2]  # no row for the skipped one
