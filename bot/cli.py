@@ -81,6 +81,8 @@ def _parser() -> argparse.ArgumentParser:
     importer.add_argument("--out", type=Path, required=True)
     importer.add_argument("--id", help="the plan's id (default: tap-START-END)")
     importer.set_defaults(run=_plan_import)
+    carry = plan_sub.add_parser("carry", help="move links of activities held in a newer plan's period along the crosswalks")
+    carry.set_defaults(run=_plan_carry)
     crosswalk = plan_sub.add_parser("crosswalk", help="propose old code → new codes between two plan files")
     crosswalk.add_argument("old", help="a plan file, or bundled")
     crosswalk.add_argument("new", help="a plan file")
@@ -274,6 +276,20 @@ def _plan_import(args) -> int:
     print(f"wrote {args.out}: plan {data['plan']['id']} ({data['plan']['start_year']}–{data['plan']['end_year']}), "
           f"{len(data['outcomes'])} outcomes, {len(data['indicators'])} indicators. Review it, check it with "
           f"`tapbot plan validate {args.out}`, then add it to TAPBOT_PLANS.")
+    return 0
+
+
+def _plan_carry(_args) -> int:
+    from handlers.plans import carry_links
+    from storage.activities import Actor
+
+    ctx = _context()
+    with ctx.sessions() as session:
+        changed = carry_links(session, ctx.plans, Actor("tapbot", "tapbot plan carry", "console"))
+        session.commit()
+    for activity_id, old, new in changed:
+        print(f"#{activity_id}: {', '.join(old)} → {', '.join(new)}")
+    print(f"{len(changed)} activities now counted in the plan of their dates")
     return 0
 
 

@@ -8,12 +8,15 @@ from __future__ import annotations
 
 import re
 
+from sqlalchemy import exists, select
 from sqlalchemy.orm import Session
 
 from handlers.context import Context
 from handlers.messages import Incoming, Reply, ReplyKind
 from plan_data.loader import Plan, Plans
+from storage.activities import Actor, add_links, remove_links
 from storage.conversations import choose_plan, chosen_plan
+from storage.models import Activity, IndicatorLink
 
 # "… in 2022-2025", "… under the 2026–2029 plan", "… for plan tap-2022-2025"
 _NAMED = re.compile(r"\s+(?:in|under|for|of)\s+(?:the\s+)?(?:plan\s+)?(?P<name>[\w–—-]+?)(?:\s+plan)?\s*\??\s*$", re.I)
@@ -65,3 +68,32 @@ def run_plan_use(session: Session, ctx: Context, incoming: Incoming, name: str) 
                  lines=[plan.title, "Questions here are answered in this plan unless they name another; "
                         "activities still count in the plan whose period holds their dates."],
                  kind=ReplyKind.DONE)
+
+
+def carry_links(session: Session, plans: Plans, actor: Actor) -> list[tuple[int, list[str], list[str]]]:
+    """Move the links of activities held in a plan's period that were made in another plan, along
+    the crosswalks (e.g. logged in 2026 while only 2022-2025 was loaded). Audited, so `undo` works.
+
+    Returns (activity id, old codes, new codes) per activity changed; a link without a
+    successor in the crosswalk stays where it is.
+    """
+    changed = []
+    activities = session.scalars(select(Activity).where(Activity.deleted_at.is_(None), exists().where(
+        IndicatorLink.activity_id == Activity.id)).order_by(Activity.id))
+    for activity in activities:
+        held = activity.start_date or activity.end_date
+        own = plans.holding(held) if held else None
+        if own is None:
+            continue
+        strays = [link for link in activity.links if link.plan_id != own.id and link.plan_id in plans.by_id]
+        carried = {link.indicator_code: plans.successors(link.indicator_code, own) for link in strays}
+        carried = {code: codes for code, codes in carried.items() if codes}
+        if not carried:
+            continue
+        new_codes = list(dict.fromkeys(c for codes in carried.values() for c in codes))
+        add_links(session, actor, activity, own.id, [(own.indicators[c].outcome, c) for c in new_codes], "crosswalk")
+        for plan_id in {link.plan_id for link in strays}:
+            remove_links(session, actor, activity, plan_id,
+                         [l.indicator_code for l in strays if l.plan_id == plan_id and l.indicator_code in carried])
+        changed.append((activity.id, list(carried), new_codes))
+    return changed

@@ -220,3 +220,22 @@ def test_digest_subscriptions_name_their_plan_and_never_follow_another(two, capl
     assert len(sent) == 1
     with two.sessions() as session:
         assert [d.subscription_id for d in session.query(DigestDelivery)] == [sc2]  # no row for the skipped one
+
+
+def test_links_made_before_the_new_plan_was_loaded_follow_the_crosswalk(two):
+    from handlers.plans import carry_links
+    from storage.activities import Actor
+
+    alone = Context(sessions=two.sessions, plan=two.plans.by_id["tap-2022-2025"], today=two.today)
+    logged = Chat(alone)("log Training of laboratory experts on POPs analysis, Nairobi, Kenya, 2-4 Feb 2026, "
+                         "14 experts SC2.I5")
+    assert "SC2.I5" in logged.text and "out of period" in logged.text
+    Chat(alone)("log Regional workshop on PCB, Accra, Ghana, 12-14 March 2024, 30 participants SC2.I5")
+    with two.sessions() as session:
+        changed = carry_links(session, two.plans, Actor("admin", "Admin", "console"))
+        session.commit()
+    assert changed == [(1, ["SC2.I5"], ["SC2.I1"])]  # the 2024 activity stays in its own plan
+    assert figures(two, "tap-2026-2029", "indicator", "SC2.I1")["SC2.I1"]["value"] == 14
+    assert figures(two, "tap-2022-2025", "indicator", "SC2.I5")["SC2.I5"]["activities"] == 1
+    with two.sessions() as session:
+        assert carry_links(session, two.plans, Actor("admin", "Admin", "console")) == []  # nothing left to carry
