@@ -239,3 +239,17 @@ def test_links_made_before_the_new_plan_was_loaded_follow_the_crosswalk(two):
     assert figures(two, "tap-2022-2025", "indicator", "SC2.I5")["SC2.I5"]["activities"] == 1
     with two.sessions() as session:
         assert carry_links(session, two.plans, Actor("admin", "Admin", "console")) == []  # nothing left to carry
+
+
+def test_a_log_form_counts_in_the_plan_of_its_dates(two):
+    from handlers.forms import submit_log_form
+    from handlers.messages import Incoming
+
+    values = {"title": "Regional workshop on PCB management", "kind": "workshop", "start_date": "2024-03-12",
+              "end_date": "2024-03-14", "countries": "Ghana", "participants": "30", "women": "12",
+              "indicators": "SC2.I3"}
+    incoming = Incoming(text="", user_id="amina", user_name="Amina", conversation_id="C1", channel="slack",
+                        event_key="form-1")
+    reply = submit_log_form(incoming, values, two)
+    assert reply.kind is ReplyKind.DONE, reply
+    assert figures(two, "tap-2022-2025", "indicator", "SC2.I3")["SC2.I3"]["activities"] == 1
