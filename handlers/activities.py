@@ -13,7 +13,7 @@ from handlers.log import KIND_LABELS, MODALITY_LABELS, codes_in_plan, activity_r
 from handlers.messages import Action, Field, Incoming, Reply, ReplyKind, Table
 from handlers.render import day, shorten
 from plan_data.countries import get_country, resolve_country
-from plan_data.loader import Plan
+from plan_data.loader import Plan, Plans
 from storage import activities as store
 from storage.activities import Actor
 from storage.models import Activity
@@ -65,12 +65,17 @@ def run_show(session: Session, plan: Plan, activity_id: int) -> Reply:
     return reply
 
 
-def run_list(session: Session, plan: Plan, incoming: Incoming, text: str, today: date) -> Reply:
+def run_list(session: Session, plan: Plan, incoming: Incoming, text: str, today: date,
+             plans: Plans | None = None) -> Reply:
     query = text.strip()
     kwargs: dict = {"plan_id": plan.id}
     label = "Recent activities"
+    plans = plans or Plans([plan])
     if query.lower() in ("mine", "my", "my activities"):
         kwargs["user_id"], label = incoming.user_id, "Your recent activities"
+    elif re.fullmatch(r"(outside|out of|beyond)( (the|all|every|any))? (plans?|periods?)", query.lower()):
+        kwargs["outside"] = [(date(p.info.start_year, 1, 1), date(p.info.end_year, 12, 31)) for p in plans]
+        label = f"Activities no loaded plan covers ({', '.join(p.period for p in plans)})"
     elif query:
         code = plan.resolve(query)
         country = resolve_country(query)
@@ -95,7 +100,8 @@ def run_list(session: Session, plan: Plan, incoming: Incoming, text: str, today:
         return Reply(title=label, lines=["Nothing logged yet. Log one: `log …` (see `help log`)."])
     rows = [[f"#{a.id}", a.start_date.isoformat() if a.start_date else "–", shorten(a.title, 50),
              ", ".join(c.country for c in a.countries) or "–",
-             ", ".join(l.indicator_code for l in a.links if l.plan_id == plan.id) or "–"] for a in activities]
+             ", ".join(l.indicator_code + ("" if l.plan_id == plan.id else f" ({l.plan_id})") for l in a.links) or "–"]
+            for a in activities]
     return Reply(title=label, table=Table(["#", "Date", "Title", "Countries", "Indicators"], rows),
                  context=["`show <#>` for details"])
 

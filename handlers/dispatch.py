@@ -121,7 +121,8 @@ def run(session: Session, ctx: Context, incoming: Incoming, command: parse.Comma
                 reply = replace(reply, context=[*reply.context, plans_line(ctx.plans, plan)])
             return reply
         case parse.ListActivities(filter_text):
-            return run_list(session, ctx.plan, incoming, filter_text, today)
+            return run_list(session, conversation_plan(session, ctx, incoming), incoming, filter_text, today,
+                            ctx.plans)
         case parse.Show(activity_id):
             return run_show(session, ctx.plan, activity_id)
         case parse.Edit():

@@ -18,7 +18,7 @@ TOPICS = {
                 "status customs trainings", "status {outcome} in <plan period>"]),
     "list": ("Recent activities: yours, or by country, convention, outcome, indicator or period.",
              ["list", "list mine", "list Ghana", "list {convention_name}", "list {indicator}", "list 2024",
-              "list March 2024"]),
+              "list March 2024", "list outside plans"]),
     "show": ("Everything about one activity.", ["show 12"]),
     "edit": ("Change fields of an activity you logged (admins: any).",
              ["edit 12 participants=40 women=18", "edit 12 dates=12-14 March 2024", "edit 12 countries=Ghana, Togo",
@@ -84,7 +84,8 @@ def run_plan(plan: Plan, code: str, plans: Plans | None = None) -> Reply:
     if resolved in plan.indicators:
         output = plan.outputs[item.output]
         return Reply(title=f"{resolved} · indicator", lines=[item.text],
-                     fields=[Field("Counts", f"{item.unit} ({item.measure})"),
+                     fields=[Field("Counts", f"{item.unit} ({item.measure_name or item.measure}"
+                                             + (f", counted as {item.measure})" if item.measure_name else ")")),
                              Field("Output", f"{output.code} {output.text}")],
                      actions=[Action(f"Status of {resolved}", f"status {resolved}")])
     return Reply(title=f"{resolved} · output", lines=[item.text])

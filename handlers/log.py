@@ -120,7 +120,7 @@ def draft_from_text(text: str, plan: Plan, today: date, plans: Plans | None = No
     problems += problems_of_codes
     if outside:
         notes.append(f"No loaded plan covers {day(held)} (plans: {', '.join(p.period for p in plans)}): kept in "
-                     f"the plan {own.period}, whose figures show it as out of period.")
+                     f"the plan {own.period}, whose figures show it as out of period (`list outside plans`).")
 
     matches: list[Match] = []
     sure = 0.0

@@ -111,6 +111,10 @@ def test_an_activity_no_plan_covers_is_kept_and_says_so(two):
     assert reply.kind is ReplyKind.DONE
     assert "No loaded plan covers 4 May 2019" in reply.text and "out of period" in reply.text
     assert "Workshop on PCB inventories" in chat("show 1").text
+    chat("log Workshop on PCB inventories, Accra, Ghana, 4 May 2024, 30 participants")
+    listed = chat("list outside plans")
+    assert "no loaded plan covers (2022-2025, 2026-2029)" in listed.title
+    assert [row[0] for row in listed.table.rows] == ["#1"]
 
 
 def test_plan_use_is_the_conversations_choice_kept_in_the_database(two):
