@@ -18,8 +18,9 @@ from storage.activities import Actor, add_links, remove_links
 from storage.conversations import choose_plan, chosen_plan
 from storage.models import Activity, IndicatorLink
 
-# "… in 2022-2025", "… under the 2026–2029 plan", "… for plan tap-2022-2025"
-_NAMED = re.compile(r"\s+(?:in|under|for|of)\s+(?:the\s+)?(?:plan\s+)?(?P<name>[\w–—-]+?)(?:\s+plan)?\s*\??\s*$", re.I)
+# "… in 2022-2025", "… under the 2026–2029 plan", "… for plan tap-2022-2025", "… en 2022-2025", "… du plan 2022-2025"
+_NAMED = re.compile(r"\s+(?:in|under|for|of|en|dans|pour|de|del|du)\s+(?:the\s+|le\s+|el\s+)?(?:plan\s+)?"
+                    r"(?P<name>[\w–—-]+?)(?:\s+plan)?\s*\??\s*$", re.I)
 
 
 def split_plan(text: str, plans: Plans) -> tuple[Plan | None, str]:

@@ -257,3 +257,31 @@ def test_a_log_form_counts_in_the_plan_of_its_dates(two):
     reply = submit_log_form(incoming, values, two)
     assert reply.kind is ReplyKind.DONE, reply
     assert figures(two, "tap-2022-2025", "indicator", "SC2.I3")["SC2.I3"]["activities"] == 1
+
+
+@pytest.mark.parametrize("question", ["SC2 in 2022-2025", "SC2 under the 2022–2025 plan", "SC2 for tap-2022-2025",
+                                      "SC2 en 2022-2025", "SC2 du plan 2022-2025", "how is SC2 doing in 2022-2025?"])
+def test_a_question_names_its_plan_in_several_ways(plans, question):
+    from handlers.plans import split_plan
+
+    plan, rest = split_plan(question, plans)
+    assert plan.id == "tap-2022-2025" and "SC2" in rest and "2022" not in rest
+
+
+def test_a_question_about_a_year_is_not_a_plan(plans):
+    from handlers.plans import split_plan
+
+    assert split_plan("Ghana in 2024", plans) == (None, "Ghana in 2024")
+
+
+def test_plans_that_overlap_or_repeat_are_refused(plan_files, tmp_path):
+    from plan_data.loader import PlanError
+
+    new, _ = plan_files
+    overlapping = tmp_path / "overlap.toml"
+    overlapping.write_text(new.read_text().replace("start_year = 2026", "start_year = 2025").replace(
+        'id = "tap-2026-2029"', 'id = "tap-2025-2029"'))
+    with pytest.raises(PlanError, match="overlaps plan tap-2022-2025"):
+        load_plans(["bundled", overlapping])
+    with pytest.raises(PlanError, match="loaded twice"):
+        load_plans(["bundled", "bundled"])
