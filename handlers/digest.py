@@ -503,6 +503,7 @@ def _subscribe(session: Session, plan: Plan, incoming: Incoming, request: Subscr
             Field("When", schedule.describe()),
             Field("Time zone", zone_note),
             Field("Covers", _scope_text(plan, subscription.scope)),
+            Field("Plan", f"{plan.period} (a subscription keeps its plan)"),
             Field("Next digest", when_text(schedule.next_run(now), zone)),
         ],
         actions=[Action("Preview", "digest preview" + (f" {request.scope}" if request.scope else "")),
