@@ -1,8 +1,8 @@
-"""Start-up wiring: settings → database (upgraded) → plan → the Context every channel shares."""
+"""Start-up wiring: settings → database (upgraded) → plans → the Context every channel shares."""
 from __future__ import annotations
 
-from handlers.context import Context
-from plan_data.loader import load_plan
+from handlers.context import Context, utc_today
+from plan_data.loader import load_plans
 from storage.db import make_engine, make_session_factory, upgrade
 from bot.config import Settings
 
@@ -10,8 +10,10 @@ from bot.config import Settings
 def build_context(settings: Settings) -> Context:
     engine = make_engine(settings.database_url)
     upgrade(engine)  # a no-op when the schema is current; creates the embedded SQLite on first use
+    plans = load_plans(settings.plan_files, settings.crosswalk_files)
     return Context(
         sessions=make_session_factory(engine),
-        plan=load_plan(settings.tapbot_plan),
+        plan=plans.current(utc_today()),
+        plans=plans,
         admins=settings.admins,
     )

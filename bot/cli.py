@@ -58,6 +58,7 @@ def _parser() -> argparse.ArgumentParser:
 
     status = sub.add_parser("status", help="figures for a convention, outcome, indicator or country")
     status.add_argument("--json", action="store_true")
+    status.add_argument("--plan", help="the plan's id or period (default: the plan whose period holds today)")
     status.add_argument("target", nargs="+")
     status.set_defaults(run=_status)
 
@@ -70,10 +71,23 @@ def _parser() -> argparse.ArgumentParser:
     show = plan_sub.add_parser("show", help="print the plan or one item")
     show.add_argument("code", nargs="?")
     show.add_argument("--json", action="store_true")
+    show.add_argument("--plan", help="the plan's id or period (default: the current plan)")
     show.set_defaults(run=_plan_show)
     validate = plan_sub.add_parser("validate", help="check a plan file")
     validate.add_argument("file", type=Path)
     validate.set_defaults(run=_plan_validate)
+    importer = plan_sub.add_parser("import", help="a plan document (.txt or .docx) → a plan file to review")
+    importer.add_argument("document", type=Path)
+    importer.add_argument("--out", type=Path, required=True)
+    importer.add_argument("--id", help="the plan's id (default: tap-START-END)")
+    importer.set_defaults(run=_plan_import)
+    carry = plan_sub.add_parser("carry", help="move links of activities held in a newer plan's period along the crosswalks")
+    carry.set_defaults(run=_plan_carry)
+    crosswalk = plan_sub.add_parser("crosswalk", help="propose old code → new codes between two plan files")
+    crosswalk.add_argument("old", help="a plan file, or bundled")
+    crosswalk.add_argument("new", help="a plan file")
+    crosswalk.add_argument("--out", type=Path, required=True)
+    crosswalk.set_defaults(run=_plan_crosswalk)
 
     export = sub.add_parser("export", help="activities and the indicator table as CSV or Excel")
     export.add_argument("--format", choices=("csv", "xlsx"), default="csv")
@@ -148,9 +162,8 @@ def _match(args) -> int:
 def _parse(args) -> int:
     from handlers.context import utc_today
     from handlers.describe import describe
-    from plan_data.loader import load_plan
 
-    plan = load_plan(load_settings().tapbot_plan)
+    _, plan = _loaded_plans()
     many = args.text == ["-"]
     for text in _messages(args.text):
         _print_json(describe(text, plan, utc_today()), many)
@@ -161,19 +174,20 @@ def _status(args) -> int:
     from handlers.status import resolve_target, status_data
 
     ctx = _context()
+    plan = _chosen_plan(ctx.plans, ctx.plan, args.plan)
     text = " ".join(args.target)
-    target = resolve_target(text, ctx.plan)
+    target = resolve_target(text, plan)
     if target is None:
         print(json.dumps({"error": f"no plan item, convention or country matches “{text}”"}), file=sys.stderr)
         return 2
     with ctx.sessions() as session:
         if args.json:
-            _print_json(status_data(session, ctx.plan, target), False)
+            _print_json(status_data(session, plan, target), False)
         else:
             from handlers.render import render_text
             from handlers.status import run_status
 
-            print(render_text(run_status(session, ctx.plan, text)))
+            print(render_text(run_status(session, plan, text)))
     return 0
 
 
@@ -185,10 +199,29 @@ def _db_upgrade(_args) -> int:
     return 0
 
 
-def _plan_show(args) -> int:
-    from plan_data.loader import load_plan
+def _chosen_plan(plans, current, name: str | None):
+    """The plan `--plan` names, else the current one; an unknown name ends the command."""
+    if not name:
+        return current
+    plan = plans.find(name)
+    if plan is None:
+        known = ", ".join(f"{p.id} ({p.period})" for p in plans)
+        raise SystemExit(f"tapbot: no loaded plan “{name}”; loaded: {known}")
+    return plan
 
-    plan = load_plan(load_settings().tapbot_plan)
+
+def _loaded_plans():
+    from handlers.context import utc_today
+    from plan_data.loader import load_plans
+
+    settings = load_settings()
+    plans = load_plans(settings.plan_files, settings.crosswalk_files)
+    return plans, plans.current(utc_today())
+
+
+def _plan_show(args) -> int:
+    plans, current = _loaded_plans()
+    plan = _chosen_plan(plans, current, args.plan)
     if args.json:
         _print_json(_plan_json(plan, args.code), False)
         return 0
@@ -224,8 +257,57 @@ def _plan_validate(args) -> int:
     except PlanError as error:
         print(f"{args.file}: {error}", file=sys.stderr)
         return 1
-    print(f"{args.file}: plan {plan.id} is valid — {len(plan.outcomes)} outcomes, "
-          f"{len(plan.outputs)} outputs, {len(plan.indicators)} indicators")
+    print(f"{args.file}: plan {plan.id} ({plan.period}) is valid — {len(plan.conventions)} conventions, "
+          f"{len(plan.outcomes)} outcomes, {len(plan.outputs)} outputs, {len(plan.indicators)} indicators")
+    to_review = [i.code for i in plan.indicators.values() if i.measure_to_review]
+    if to_review:
+        print(f"{len(to_review)} measures proposed from the wording still to review "
+              f"(set measure_to_review = false once checked): {', '.join(to_review)}")
+    return 0
+
+
+def _plan_import(args) -> int:
+    from plan_data.importer import import_file
+    from plan_data.loader import PlanError
+
+    try:
+        data = import_file(args.document, args.out, args.id)
+    except PlanError as error:
+        print(f"{args.document}: {error}", file=sys.stderr)
+        return 1
+    print(f"wrote {args.out}: plan {data['plan']['id']} ({data['plan']['start_year']}–{data['plan']['end_year']}), "
+          f"{len(data['outcomes'])} outcomes, {len(data['indicators'])} indicators. Review it, check it with "
+          f"`tapbot plan validate {args.out}`, then add it to TAPBOT_PLANS.")
+    return 0
+
+
+def _plan_carry(_args) -> int:
+    from handlers.plans import carry_links
+    from storage.activities import Actor
+
+    ctx = _context()
+    with ctx.sessions() as session:
+        changed = carry_links(session, ctx.plans, Actor("tapbot", "tapbot plan carry", "console"))
+        session.commit()
+    for activity_id, old, new in changed:
+        print(f"#{activity_id}: {', '.join(old)} → {', '.join(new)}")
+    print(f"{len(changed)} activities now counted in the plan of their dates")
+    return 0
+
+
+def _plan_crosswalk(args) -> int:
+    from plan_data.crosswalk import propose_file
+    from plan_data.loader import BUNDLED, PlanError, load_plan
+
+    try:
+        old = load_plan(None if args.old == BUNDLED else args.old)
+        new = load_plan(None if args.new == BUNDLED else args.new)
+        crosswalk = propose_file(old, new, args.out)
+    except PlanError as error:
+        print(f"tapbot: {error}", file=sys.stderr)
+        return 1
+    print(f"wrote {args.out}: {len(crosswalk.links)} of {len(old.indicators)} indicators of {old.id} carried "
+          f"to {new.id}, proposed from text similarity. Review it before use.")
     return 0
 
 

@@ -16,8 +16,11 @@ class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="", case_sensitive=False, extra="ignore")
 
     database_url: str = "sqlite:///tapbot.db"
-    # A plan file other than the bundled TAP 2022–2025 (e.g. a 2026–2029 plan).
-    tapbot_plan: str | None = None
+    # Plan files, comma-separated; the word "bundled" is the shipped TAP 2022–2025 (the default).
+    tapbot_plans: str | None = None
+    tapbot_plan: str | None = None  # the older single-file setting, still read when TAPBOT_PLANS is unset
+    # Crosswalk files (old code → new codes between two plans), comma-separated, beside the bundled ones.
+    tapbot_crosswalks: str = ""
     # User ids (as each channel names them) allowed to edit or delete anyone's entries.
     tapbot_admins: str = ""
     # Safe by default: only an explicit TAPBOT_ENV=development allows development settings.
@@ -42,6 +45,16 @@ class Settings(BaseSettings):
         if not value.strip():
             raise ValueError("DATABASE_URL is empty")
         return value.strip()
+
+    @property
+    def plan_files(self) -> list[str]:
+        from plan_data.loader import plan_paths
+
+        return plan_paths(self.tapbot_plans or self.tapbot_plan)
+
+    @property
+    def crosswalk_files(self) -> list[str]:
+        return [part.strip() for part in self.tapbot_crosswalks.split(",") if part.strip()]
 
     @property
     def admins(self) -> frozenset[str]:

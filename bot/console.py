@@ -8,13 +8,14 @@ from typing import TextIO
 
 from handlers.context import Context
 from handlers.dispatch import dispatch
+from handlers.examples import with_examples
 from handlers.messages import Incoming, Reply
 from handlers.render import render_text
 
 CONVERSATION = "console"
 HINT = ("tapbot — log what you did against the Technical Assistance Plan, ask where it stands.\n"
         "Try: log Regional workshop on e-waste ESM, Accra, Ghana, 12-14 March 2024, 35 participants (14 women)\n"
-        "     status SC2   ·   status Ghana   ·   help   ·   Ctrl-D to leave")
+        "     status {outcome}   ·   status Ghana   ·   help   ·   Ctrl-D to leave")  # {outcome}: from the plan
 
 
 class ConsoleChannel:
@@ -42,7 +43,7 @@ def run_chat(ctx: Context, user: str | None, stdin: TextIO = sys.stdin, stdout: 
         import readline  # noqa: F401  — arrow-key history where the platform has it
     except ImportError:
         pass
-    print(HINT, file=stdout)
+    print(with_examples(HINT, ctx.plan), file=stdout)
     while True:
         try:
             line = input("\n› ")

@@ -37,7 +37,7 @@ from sqlalchemy.exc import IntegrityError, OperationalError, ProgrammingError
 from bot.config import Settings
 from bot.delivery import LOCAL_CHANNELS, DeliveryError, Destination, deliver
 from handlers.context import Context
-from handlers.digest import Period, Schedule, as_utc, last_period
+from handlers.digest import Period, Schedule, as_utc, last_period, subscription_plan
 from handlers.digest_content import build_digest, date_range
 from handlers.messages import Reply
 from handlers.render import render_text
@@ -102,6 +102,11 @@ class DigestSender:
             period = last_period(Schedule.of(subscription), now)
             if period.due <= as_utc(subscription.starts_at):
                 return None  # due before this schedule was set up
+            _, problem = subscription_plan(self.ctx, subscription)
+            if problem:  # never a digest for nothing; `digest list` tells the conversation
+                log.warning("digest subscription %s (%s:%s) skipped: %s", subscription_id, subscription.channel,
+                            subscription.conversation_id, problem)
+                return None
             delivery = DigestDelivery(
                 subscription_id=subscription_id, period_start=period.first_day, period_end=period.last_day,
                 due_at=as_utc(period.due), state="claimed", claimed_at=now, claimed_by=self.worker, attempts=1)
@@ -194,7 +199,10 @@ class DigestSender:
             due = as_utc(delivery.due_at)
             days = (delivery.period_end - delivery.period_start).days + 1
             period = Period(delivery.period_start, delivery.period_end, due - timedelta(days=days), due)
-            reply = build_digest(session, self.ctx.plan, subscription.scope, schedule, period,
+            plan, problem = subscription_plan(self.ctx, subscription)
+            if problem:
+                raise LookupError(problem)
+            reply = build_digest(session, plan, subscription.scope, schedule, period,
                                  today=due.astimezone(schedule.zone).date(),
                                  covers_from=self._catch_up_from(session, delivery, schedule))
             ref = session.get(ConversationRef, (subscription.channel, subscription.conversation_id))

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 
+from handlers.examples import with_examples
 from handlers.forms import indicator_options
 from handlers.log import KIND_LABELS, MODALITY_LABELS
 from handlers.messages import Reply
@@ -207,7 +208,7 @@ def indicator_choices(plan: Plan, typed: str) -> list[dict]:
 
 def _indicator_input(plan: Plan, codes: list[str], hint: str, optional: bool = True) -> dict:
     element = {"type": "multi_external_select", "min_query_length": 0,
-               "placeholder": plain("e-waste inventory, SC2.I5…", 150)}
+               "placeholder": plain(with_examples("e-waste inventory, {indicator}…", plan), 150)}
     initial = [_indicator_option(plan, c) for c in codes if c in plan.indicators] or None
     return _input(INDICATORS, "Indicators", element, optional=optional, initial=("initial_options", initial),
                   hint=hint)

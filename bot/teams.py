@@ -162,7 +162,7 @@ class TapbotAgent(ActivityHandler):
             return  # someone else joined; the bot greets only when it is added itself
         await asyncio.to_thread(remember_conversation, self.ctx.sessions, CHANNEL, conversation_id(activity),
                                 stored_reference(activity), activity.local_timezone)
-        await context.send_activity(card_activity(reply_card(welcome_reply())))
+        await context.send_activity(card_activity(reply_card(welcome_reply(self.ctx.plan))))
 
     def _answer(self, incoming: Incoming, values: dict, reference: dict, timezone: str | None,
                 personal_chat: bool = False) -> dict | None:
@@ -190,11 +190,12 @@ class TapbotAgent(ActivityHandler):
         if not personal_chat:  # a group chat or channel: everyone there would read it
             reply = reply.without_personal_data()
         if reply.form == LOG_FORM:
-            return form_card(LOG_FORM, intro=reply.lines)
+            return form_card(LOG_FORM, intro=reply.lines, plan=self.ctx.plan)
         if reply.form == EDIT_FORM and reply.activity_id:
             current = activity_values(self.ctx, reply.activity_id)
             if current is not None:
-                return form_card(EDIT_FORM, current, activity_id=reply.activity_id, heading=reply.title)
+                return form_card(EDIT_FORM, current, activity_id=reply.activity_id, heading=reply.title,
+                                 plan=self.ctx.plan)
         return reply_card(reply)
 
 
@@ -281,7 +282,7 @@ def submit_form(ctx: Context, incoming: Incoming, values: dict) -> dict | None:
         result = submit_edit_form(incoming, activity_id, values, ctx)
     if isinstance(result, Reply):
         return None if result.duplicate else reply_card(result)
-    return form_card(form, values, result, activity_id=activity_id)
+    return form_card(form, values, result, activity_id=activity_id, plan=ctx.plan)
 
 
 class _Card(dict):

@@ -9,10 +9,12 @@ from __future__ import annotations
 import json
 import re
 
+from handlers.examples import with_examples
 from handlers.log import KIND_LABELS, MODALITY_LABELS
 from handlers.messages import Reply, ReplyKind
 from handlers.render import render_text
 from plan_data.countries import get_country
+from plan_data.loader import Plan
 
 CONTENT_TYPE = "application/vnd.microsoft.card.adaptive"
 LOG_FORM, EDIT_FORM = "log_activity", "edit_activity"
@@ -39,7 +41,7 @@ FORM_FIELDS = [
     ("participants", "Participants", "35"),
     ("women", "Of whom women", "14"),
     ("modality", "Modality", ""),
-    ("indicators", "Indicators", "BC2.I1, CC1.I9 (optional: I suggest some if you leave it empty)"),
+    ("indicators", "Indicators", "{indicator}, {indicator2} (optional: I suggest some if you leave it empty)"),
 ]
 
 
@@ -67,7 +69,8 @@ def reply_card(reply: Reply) -> dict:
 
 
 def form_card(form: str, values: dict | None = None, errors: dict[str, str] | None = None,
-              intro: list[str] | None = None, activity_id: int | None = None, heading: str | None = None) -> dict:
+              intro: list[str] | None = None, activity_id: int | None = None, heading: str | None = None,
+              plan: Plan | None = None) -> dict:
     """The log form (`log` with no text) or an activity's edit form, filled with `values`;
     when a submission is sent back, `errors` shows each problem under its field."""
     values, errors = values or {}, errors or {}
@@ -78,7 +81,7 @@ def form_card(form: str, values: dict | None = None, errors: dict[str, str] | No
     if errors.get(""):  # a problem with the submission as a whole
         body.append(_text(errors[""], color="Attention"))
     for name, label, placeholder in FORM_FIELDS:
-        body.append(_input(name, label, placeholder, values.get(name)))
+        body.append(_input(name, label, with_examples(placeholder, plan), values.get(name)))
         if name in errors:
             body.append(_text(errors[name], color="Attention", size="Small", spacing="None"))
     data = {"form": form, "activity_id": activity_id} if editing else {"form": form}

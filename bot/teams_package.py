@@ -15,13 +15,16 @@ from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 
 from bot.config import ConfigError, Settings
+from handlers.context import utc_today
+from handlers.examples import with_examples
+from plan_data.loader import load_plans
 
 ACCENT = (0x0B, 0x6E, 0x4F)  # a deep green
 WHITE = (255, 255, 255)
 WEBSITE = "https://www.brsmeas.org/"
 COMMANDS = [
     ("log", "Log a workshop, webinar or pilot project in one message, or open the form"),
-    ("status SC2", "Where an outcome, indicator, convention or country stands"),
+    ("status {outcome}", "Where an outcome, indicator, convention or country stands"),  # {outcome}: from the plan
     ("list mine", "Recent activities: yours, or by country, convention, outcome or indicator"),
     ("plan", "Browse the plan's outcomes, outputs and indicators"),
     ("digest weekly monday 09:00", "A weekly digest of progress in this conversation"),
@@ -38,6 +41,7 @@ def manifest(settings: Settings) -> dict:
         uuid.UUID(app_id)
     except ValueError:
         raise ConfigError(f"TEAMS_APP_ID {app_id!r} is not a GUID; copy the Microsoft App ID from the Azure Bot.")
+    plan = load_plans(settings.plan_files).current(utc_today())  # the command examples name its codes
     return {
         "$schema": "https://developer.microsoft.com/en-us/json-schemas/teams/v1.17/MicrosoftTeams.schema.json",
         "manifestVersion": "1.17",
@@ -61,7 +65,8 @@ def manifest(settings: Settings) -> dict:
             "isNotificationOnly": False,
             "supportsFiles": False,
             "commandLists": [{"scopes": ["personal", "team", "groupChat"],
-                              "commands": [{"title": title, "description": text} for title, text in COMMANDS]}],
+                              "commands": [{"title": with_examples(title, plan), "description": text}
+                                           for title, text in COMMANDS]}],
         }],
         "permissions": ["identity", "messageTeamMembers"],
         "validDomains": [],

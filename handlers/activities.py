@@ -9,11 +9,11 @@ from sqlalchemy.orm import Session
 from handlers import parse
 from handlers.dates import DateError, find_dates
 from handlers.extract import MAX_COUNT, count_problems
-from handlers.log import KIND_LABELS, MODALITY_LABELS, activity_reply, status_for
+from handlers.log import KIND_LABELS, MODALITY_LABELS, codes_in_plan, activity_reply, status_for
 from handlers.messages import Action, Field, Incoming, Reply, ReplyKind, Table
 from handlers.render import day, shorten
 from plan_data.countries import get_country, resolve_country
-from plan_data.loader import Plan
+from plan_data.loader import Plan, Plans
 from storage import activities as store
 from storage.activities import Actor
 from storage.models import Activity
@@ -65,12 +65,17 @@ def run_show(session: Session, plan: Plan, activity_id: int) -> Reply:
     return reply
 
 
-def run_list(session: Session, plan: Plan, incoming: Incoming, text: str, today: date) -> Reply:
+def run_list(session: Session, plan: Plan, incoming: Incoming, text: str, today: date,
+             plans: Plans | None = None) -> Reply:
     query = text.strip()
     kwargs: dict = {"plan_id": plan.id}
     label = "Recent activities"
+    plans = plans or Plans([plan])
     if query.lower() in ("mine", "my", "my activities"):
         kwargs["user_id"], label = incoming.user_id, "Your recent activities"
+    elif re.fullmatch(r"(outside|out of|beyond)( (the|all|every|any))? (plans?|periods?)", query.lower()):
+        kwargs["outside"] = [(date(p.info.start_year, 1, 1), date(p.info.end_year, 12, 31)) for p in plans]
+        label = f"Activities no loaded plan covers ({', '.join(p.period for p in plans)})"
     elif query:
         code = plan.resolve(query)
         country = resolve_country(query)
@@ -95,7 +100,8 @@ def run_list(session: Session, plan: Plan, incoming: Incoming, text: str, today:
         return Reply(title=label, lines=["Nothing logged yet. Log one: `log …` (see `help log`)."])
     rows = [[f"#{a.id}", a.start_date.isoformat() if a.start_date else "–", shorten(a.title, 50),
              ", ".join(c.country for c in a.countries) or "–",
-             ", ".join(l.indicator_code for l in a.links if l.plan_id == plan.id) or "–"] for a in activities]
+             ", ".join(l.indicator_code + ("" if l.plan_id == plan.id else f" ({l.plan_id})") for l in a.links) or "–"]
+            for a in activities]
     return Reply(title=label, table=Table(["#", "Date", "Title", "Countries", "Indicators"], rows),
                  context=["`show <#>` for details"])
 
@@ -240,27 +246,36 @@ def run_undo(session: Session, ctx, incoming: Incoming, activity_id: int | None)
 
 
 def run_link(session: Session, ctx, incoming: Incoming, command: parse.Link | parse.Unlink) -> Reply:
-    plan = ctx.plan
-    unknown = [c for c in command.codes if c not in plan.indicators]
-    if unknown:
-        return error(f"{', '.join(unknown)} is not an indicator of the plan.", f"plan {unknown[0][:3]}")
     activity = _changeable(session, ctx, incoming, command.activity_id)
     if isinstance(activity, Reply):
         return activity
+    # The activity's plan: the one it is linked in, else the one whose period holds its dates.
+    linked_in = {l.plan_id for l in activity.links} & set(ctx.plans.by_id)
+    plan = ctx.plans.by_id[min(linked_in)] if len(linked_in) == 1 else ctx.plan_for(activity.start_date,
+                                                                                       activity.end_date)
+    codes = list(command.codes)
+    notes: list[str] = []
+    if isinstance(command, parse.Link):  # an earlier plan's code follows the crosswalk into this one
+        codes, _, notes = codes_in_plan(codes, plan, ctx.plans)
+    unknown = [c for c in command.codes if c not in plan.indicators and c not in codes
+               and not (isinstance(command, parse.Link) and ctx.plans.successors(c, plan))]
+    if unknown:
+        where = f"the plan {plan.period}, which holds #{activity.id}'s dates" if len(ctx.plans) > 1 else "the plan"
+        return error(f"{', '.join(unknown)} is not an indicator of {where}.", f"plan {unknown[0][:3]}")
     if isinstance(command, parse.Link):
         # A person chose these: a suggestion among them becomes "confirmed".
-        pairs = [(plan.indicators[c].outcome, c) for c in command.codes]
+        pairs = [(plan.indicators[c].outcome, c) for c in codes]
         done = store.add_links(session, _actor(incoming), activity, plan.id, pairs, "confirmed")
         verb = "Linked"
     else:
-        done = [s["code"] for s in store.remove_links(session, _actor(incoming), activity, plan.id, list(command.codes))]
+        done = [s["code"] for s in store.remove_links(session, _actor(incoming), activity, plan.id, codes)]
         verb = "Unlinked"
     if not done:
         state = "already linked to" if verb == "Linked" else "not linked to"
-        return Reply(title=f"#{activity.id} is {state} {', '.join(command.codes)}")
+        return Reply(title=f"#{activity.id} is {state} {', '.join(codes)}")
     reply = activity_reply(plan, activity, title=f"{verb} #{activity.id} → {', '.join(done)}")
     reply.kind = ReplyKind.DONE
-    reply.lines = [f"{c}: {plan.indicators[c].text}" for c in done]
+    reply.lines = notes + [f"{c}: {plan.indicators[c].text}" for c in done]
     reply.actions = [Action("Undo", f"undo {activity.id}", "danger")]
     return reply
 

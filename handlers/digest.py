@@ -6,8 +6,8 @@ change. The same trigger decides when the scheduler fires, what `digest list`
 shows as the next run, and which period a digest covers: the days from the
 previous run up to the day before this one.
 
-  digest weekly monday 09:00 Geneva     subscribe (also daily, monthly; a filter: SC, SC2)
-  digest list · digest off [SC] · digest now [SC] · digest preview [SC]
+  digest weekly monday 09:00 Geneva     subscribe (also daily, monthly; a filter: a convention or outcome)
+  digest list · digest off [scope] · digest now [scope] · digest preview [scope]
 """
 from __future__ import annotations
 
@@ -23,6 +23,7 @@ from sqlalchemy.orm import Session
 
 from handlers.context import Context
 from handlers.digest_content import build_digest, date_range, sentence
+from handlers.examples import plan_examples
 from handlers.messages import Action, Field, Incoming, Reply, ReplyKind
 from plan_data.loader import Plan
 from storage.models import ConversationRef, DigestDelivery, DigestSubscription
@@ -266,8 +267,13 @@ def _with_scope(words: list[str], plan: Plan, make) -> DigestCommand:
     if isinstance(scope, Problem):
         return scope
     if scope is None:
-        return Problem(f"“{' '.join(words)}” is not a convention or an outcome of the plan (e.g. SC or SC2).")
+        return Problem(f"“{' '.join(words)}” is not a convention or an outcome of the plan ({_scope_examples(plan)}).")
     return make(scope)
+
+
+def _scope_examples(plan: Plan) -> str:
+    examples = plan_examples(plan)
+    return f"e.g. {examples['{convention}']} or {examples['{outcome}']}"
 
 
 def _scope_code(text: str, plan: Plan) -> str | None | Problem:
@@ -276,7 +282,7 @@ def _scope_code(text: str, plan: Plan) -> str | None | Problem:
         return None
     if code in plan.conventions or code in plan.outcomes:
         return code
-    return Problem(f"A digest can cover a convention or an outcome (e.g. SC or SC2), not {code}: "
+    return Problem(f"A digest can cover a convention or an outcome ({_scope_examples(plan)}), not {code}: "
                    f"`digest weekly {code.split('.')[0]}`.")
 
 
@@ -363,7 +369,7 @@ def _zone_and_scope(words: list[str], plan: Plan):
         i += length
     if unknown:
         return Problem(f"I don't know “{' '.join(unknown)}”: give a time zone as a city (Geneva, Nairobi, "
-                       f"Panama) or a zone name (Europe/Zurich), and a filter as a convention or outcome (SC, SC2).")
+                       f"Panama) or a zone name (Europe/Zurich), and a filter as a convention or outcome ({_scope_examples(plan)}).")
     return zone, zone_typed, scope, tuple(notes)
 
 
@@ -373,18 +379,21 @@ def _zone_and_scope(words: list[str], plan: Plan):
 def run_digest(session: Session, ctx: Context, incoming: Incoming, args: str,
                now: datetime | None = None) -> Reply:
     now = now or datetime.now(timezone.utc)
-    command = parse_digest(args, ctx.plan)
+    from handlers.plans import conversation_plan
+
+    plan = conversation_plan(session, ctx, incoming)  # a new subscription follows this plan
+    command = parse_digest(args, plan)
     match command:
         case Problem(message):
             return _usage(message)
         case ListDigests():
-            return _list(session, ctx.plan, incoming, now)
+            return _list(session, ctx, incoming, now)
         case Off(scope):
             return _off(session, ctx, incoming, scope)
         case Now(scope, preview):
             return _now(session, ctx, incoming, scope, preview, now)
         case Subscribe():
-            return _subscribe(session, ctx, incoming, command, now)
+            return _subscribe(session, ctx, plan, incoming, command, now)
     return _usage("")
 
 
@@ -418,6 +427,20 @@ def last_delivery(session: Session, subscription_id: int) -> DigestDelivery | No
         .order_by(DigestDelivery.due_at.desc(), DigestDelivery.id.desc()).limit(1)).first()
 
 
+def subscription_plan(ctx: Context, subscription: DigestSubscription) -> tuple[Plan | None, str | None]:
+    """The plan a subscription follows, or None and why its digest cannot be made.
+
+    A subscription keeps the plan it was made under: an SC2 digest never silently
+    becomes the digest of another plan's SC2.
+    """
+    plan = ctx.plans.by_id.get(subscription.plan_id)
+    if plan is None:
+        return None, f"its plan {subscription.plan_id} is not loaded any more"
+    if subscription.scope and subscription.scope not in plan.conventions and subscription.scope not in plan.outcomes:
+        return None, f"{subscription.scope} is not a convention or an outcome of the plan {plan.period}"
+    return plan, None
+
+
 def _scope_text(plan: Plan, scope: str) -> str:
     if not scope:
         return "the whole plan"
@@ -433,8 +456,8 @@ def _not_yours() -> Reply:
                         "stop it. `digest list` shows what is set."], kind=ReplyKind.ERROR)
 
 
-def _subscribe(session: Session, ctx: Context, incoming: Incoming, request: Subscribe, now: datetime) -> Reply:
-    plan = ctx.plan
+def _subscribe(session: Session, ctx: Context, plan: Plan, incoming: Incoming, request: Subscribe,
+               now: datetime) -> Reply:
     zone_note = None
     zone = request.zone
     if zone:
@@ -491,6 +514,7 @@ def _subscribe(session: Session, ctx: Context, incoming: Incoming, request: Subs
             Field("When", schedule.describe()),
             Field("Time zone", zone_note),
             Field("Covers", _scope_text(plan, subscription.scope)),
+            Field("Plan", f"{plan.period} (a subscription keeps its plan)"),
             Field("Next digest", when_text(schedule.next_run(now), zone)),
         ],
         actions=[Action("Preview", "digest preview" + (f" {request.scope}" if request.scope else "")),
@@ -535,7 +559,7 @@ def delivery_text(delivery: DigestDelivery | None, zone: str) -> str:
     return f"{period}: failed {delivery.attempts}× ({delivery.last_error}); {retry}"
 
 
-def _list(session: Session, plan: Plan, incoming: Incoming, now: datetime) -> Reply:
+def _list(session: Session, ctx: Context, incoming: Incoming, now: datetime) -> Reply:
     subscriptions = subscriptions_of(session, incoming.channel, incoming.conversation_id)
     if not subscriptions:
         return Reply(title="No digest in this conversation",
@@ -543,8 +567,16 @@ def _list(session: Session, plan: Plan, incoming: Incoming, now: datetime) -> Re
     lines = []
     for subscription in subscriptions:
         schedule = Schedule.of(subscription)
-        lines.append(f"*{sentence(schedule.describe())} {subscription.timezone}* — "
-                     f"{_scope_text(plan, subscription.scope)}")
+        plan, problem = subscription_plan(ctx, subscription)
+        if problem:
+            lines.append(f"*{sentence(schedule.describe())} {subscription.timezone}* — {subscription.scope or 'whole plan'}"
+                         f" ({subscription.plan_id})")
+            off = f"digest off {subscription.scope}".strip()
+            lines.append(f"  not sent: {problem}. `{off}` stops it; `digest {schedule.cadence} <scope>` "
+                         f"subscribes under the plan {ctx.plan.period}.")
+            continue
+        shown = _scope_text(plan, subscription.scope) + (f" (plan {plan.period})" if len(ctx.plans) > 1 else "")
+        lines.append(f"*{sentence(schedule.describe())} {subscription.timezone}* — {shown}")
         if subscription.state == "gone":
             lines.append("  stopped: I could not post here any more. "
                          "`digest " + f"{schedule.cadence}` resumes it.")
@@ -559,11 +591,16 @@ def _now(session: Session, ctx: Context, incoming: Incoming, scope: str | None, 
          now: datetime) -> Reply:
     subscriptions = subscriptions_of(session, incoming.channel, incoming.conversation_id, ("active",))
     chosen = next((s for s in subscriptions if scope is None or s.scope == scope), None)
+    plan = ctx.plan
     if chosen is not None:
+        plan, problem = subscription_plan(ctx, chosen)
+        if problem:
+            return Reply(title="No digest to make", lines=[f"This conversation's {chosen.scope or 'whole-plan'} digest "
+                                                            f"cannot be made: {problem}."], kind=ReplyKind.ERROR)
         schedule, scope = Schedule.of(chosen), chosen.scope if scope is None else scope
     else:
         zone = conversation_zone(session, incoming.channel, incoming.conversation_id) or "UTC"
         schedule = Schedule("weekly", DEFAULT_HOUR, DEFAULT_MINUTE, zone, weekday=DEFAULT_WEEKDAY)
     period = current_period(schedule, now) if preview else last_period(schedule, now)
     today = now.astimezone(schedule.zone).date()
-    return build_digest(session, ctx.plan, scope or "", schedule, period, today, preview=preview)
+    return build_digest(session, plan, scope or "", schedule, period, today, preview=preview)

@@ -23,6 +23,7 @@ from handlers.context import Context
 from handlers.help import run_help, run_plan, usage_reply
 from handlers.log import run_log
 from handlers.messages import Incoming, Reply, ReplyKind
+from handlers.plans import conversation_plan, plans_line, run_plan_use, split_plan
 from handlers.status import cached_status, run_status
 from storage.activities import already_handled, claim_event
 from storage.db import is_unavailable, without_control_characters
@@ -38,7 +39,7 @@ def dispatch(incoming: Incoming, ctx: Context) -> Reply:
     incoming = replace(incoming, text=without_control_characters(incoming.text))
     command = parse.parse_command(incoming.text)
     if isinstance(command, parse.UsageError):
-        return usage_reply(command.message, command.example, command.topic)
+        return usage_reply(command.message, command.example, command.topic, ctx.plan)
     if not parse.changes_data(command):  # a question: nothing to claim, so no write at all
         incoming = replace(incoming, event_key=None)
     return run_once(incoming, ctx, lambda session: run(session, ctx, incoming, command))
@@ -57,12 +58,12 @@ def quick_reply(incoming: Incoming, ctx: Context) -> Reply | None:
     try:
         match parse.parse_command(without_control_characters(incoming.text)):
             case parse.UsageError(message, example, topic):
-                return usage_reply(message, example, topic)
+                return usage_reply(message, example, topic, ctx.plan)
             case parse.Help(topic):
-                return run_help(topic)
-            case parse.PlanBrowse(code):
+                return run_help(topic, ctx.plan)
+            case parse.PlanBrowse(code) if len(ctx.plans) == 1:  # with several, the conversation's choice counts
                 return run_plan(ctx.plan, code)
-            case parse.Status(target):
+            case parse.Status(target) if len(ctx.plans) == 1:
                 return cached_status(ctx.plan, target, ctx.status_cache)
     except Exception:  # dispatch, with its error boundary, will say what went wrong
         log.exception("quick reply failed; dispatching instead")
@@ -134,11 +135,19 @@ def run(session: Session, ctx: Context, incoming: Incoming, command: parse.Comma
     today = ctx.today()
     match command:
         case parse.Log(text):
-            return run_log(session, ctx.plan, incoming, text, today)
+            return run_log(session, conversation_plan(session, ctx, incoming), incoming, text, today, ctx.plans)
         case parse.Status(target):
-            return run_status(session, ctx.plan, target, ctx.status_cache)
+            named, target = split_plan(target, ctx.plans)
+            plan = named or conversation_plan(session, ctx, incoming)
+            if not target:
+                return run_plan(plan, "", ctx.plans)
+            reply = run_status(session, plan, target, ctx.status_cache)
+            if len(ctx.plans) > 1 and reply.kind is not ReplyKind.ERROR:  # say which plan answered
+                reply = replace(reply, context=[*reply.context, plans_line(ctx.plans, plan)])
+            return reply
         case parse.ListActivities(filter_text):
-            return run_list(session, ctx.plan, incoming, filter_text, today)
+            return run_list(session, conversation_plan(session, ctx, incoming), incoming, filter_text, today,
+                            ctx.plans)
         case parse.Show(activity_id):
             return run_show(session, ctx.plan, activity_id)
         case parse.Edit():
@@ -152,11 +161,14 @@ def run(session: Session, ctx: Context, incoming: Incoming, command: parse.Comma
         case parse.AttendeesAdd() | parse.AttendeesCount() | parse.AttendeesList():
             return run_attendees(session, ctx, incoming, command)
         case parse.PlanBrowse(code):
-            return run_plan(ctx.plan, code)
+            named, code = split_plan(code, ctx.plans)
+            return run_plan(named or conversation_plan(session, ctx, incoming), code, ctx.plans)
+        case parse.PlanUse(name):
+            return run_plan_use(session, ctx, incoming, name)
         case parse.Help(topic):
-            return run_help(topic)
+            return run_help(topic, ctx.plan)
         case parse.Digest(args):
             from handlers.digest import run_digest
 
             return run_digest(session, ctx, incoming, args)
-    return run_help("")
+    return run_help("", ctx.plan)

@@ -29,7 +29,7 @@ from handlers.matcher import confidence, match_indicators
 from handlers.messages import Incoming, Reply, ReplyKind
 from handlers.render import day
 from plan_data.countries import get_country, resolve_country
-from plan_data.loader import Plan
+from plan_data.loader import Plan, Plans
 from storage.activities import get_activity
 
 
@@ -40,8 +40,9 @@ MAX_COUNT = 9_999_999
 FormErrors = dict[str, str]
 
 
-def read_log_form(values: dict, plan: Plan, today: date) -> LogDraft | FormErrors:
-    """The form's fields as a LogDraft, or what is wrong with them, by field."""
+def read_log_form(values: dict, plan: Plan, today: date, plans: Plans | None = None) -> LogDraft | FormErrors:
+    """The form's fields as a LogDraft, or what is wrong with them, by field. With ``plans``, the
+    activity goes to the plan whose period holds its dates (``plan`` when undated)."""
     errors: FormErrors = {}
     title = _text(values.get("title"))
     if not title:
@@ -57,6 +58,8 @@ def read_log_form(values: dict, plan: Plan, today: date) -> LogDraft | FormError
     end = _date(values.get("end_date"), "end_date", errors)
     if end and not start and "start_date" not in errors:
         errors["start_date"] = "Give the start date too (the same day for a one-day activity)."
+    if plans is not None:
+        plan = plans.for_activity(start, end, undated=plan)
     if start and end and end < start:
         errors["end_date"] = f"The end ({day(end)}) is before the start ({day(start)})."
     countries = []
@@ -74,7 +77,7 @@ def read_log_form(values: dict, plan: Plan, today: date) -> LogDraft | FormError
     for typed in _items(values.get("indicators")):
         code = typed.upper()
         if code not in plan.indicators:
-            errors["indicators"] = f"{code} is not an indicator of the plan (e.g. BC2.I1)."
+            errors["indicators"] = f"{code} is not an indicator of the plan (e.g. {plan_examples(plan)['{indicator}']})."
         elif code not in codes:
             codes.append(code)
     if errors:
@@ -88,13 +91,13 @@ def read_log_form(values: dict, plan: Plan, today: date) -> LogDraft | FormError
         countries=countries, organiser=organiser.group(1) if organiser else None,
         participants=participants, women=women, men=None, languages=list(read.languages) if read else [],
         status=status_for(start, today),
-        codes=codes, matches=matches, confidence=confidence(matches) if matches else 0.0,
+        codes=codes, matches=matches, confidence=confidence(matches) if matches else 0.0, plan=plan,
     )
 
 
 def submit_log_form(incoming: Incoming, values: dict, ctx: Context) -> Reply | FormErrors:
     """Store the activity a log form describes, once per `incoming.event_key`."""
-    draft = read_log_form(values, ctx.plan, ctx.today())
+    draft = read_log_form(values, ctx.plan, ctx.today(), ctx.plans)
     if isinstance(draft, dict):
         return draft
     return run_once(incoming, ctx, lambda session: store(session, ctx.plan, incoming, draft))

@@ -1,38 +1,45 @@
 """`help [command]` and `plan [code]`: how to use tapbot, and the plan itself."""
 from __future__ import annotations
 
+from handlers.examples import with_examples
 from handlers.log import LOG_EXAMPLE
 from handlers.messages import Action, Field, Reply, ReplyKind, Table
 from handlers.parse import ATTENDEE_EXAMPLE
-from plan_data.loader import Plan
+from handlers.plans import plans_line
+from plan_data.loader import Plan, Plans
 
 TOPICS = {
     "log": ("Log an activity in one message: what, where, when, how many, which indicator if you know it.",
-            [LOG_EXAMPLE, "log webinar on PIC Circular for DNAs, 4 June 2024, online, 38 participants RC2.I4"]),
+            [LOG_EXAMPLE, "log webinar on PIC Circular for DNAs, 4 June 2024, online, 38 participants {indicator2}"]),
     "attendees": ("Add attendees to an activity, one per line: name; organisation; country; sex; role. "
                   "Or counts by country.", ATTENDEE_EXAMPLE.splitlines()),
     "status": ("Where a convention, outcome, indicator or country stands, by each indicator's measure.",
-               ["status SC2", "status of Basel outcome 1", "status SC2.I5", "status Ghana", "status customs trainings"]),
+               ["status {outcome}", "status of {convention_name} outcome 1", "status {indicator}", "status Ghana",
+                "status customs trainings", "status {outcome} in <plan period>"]),
     "list": ("Recent activities: yours, or by country, convention, outcome, indicator or period.",
-             ["list", "list mine", "list Ghana", "list Basel", "list SC2.I5", "list 2024", "list March 2024"]),
+             ["list", "list mine", "list Ghana", "list {convention_name}", "list {indicator}", "list 2024",
+              "list March 2024", "list outside plans"]),
     "show": ("Everything about one activity.", ["show 12"]),
     "edit": ("Change fields of an activity you logged (admins: any).",
              ["edit 12 participants=40 women=18", "edit 12 dates=12-14 March 2024", "edit 12 countries=Ghana, Togo",
               "edit 12 status=cancelled"]),
     "delete": ("Delete an activity you logged; `undo` brings it back.", ["delete 12"]),
     "undo": ("Undo your last change, or your last change to one activity.", ["undo", "undo 12"]),
-    "link": ("Count an activity toward an indicator.", ["link 12 BC1.I4", "link 12 SC2.I3 CC1.I3"]),
-    "unlink": ("Stop counting an activity toward an indicator.", ["unlink 12 BC1.I4"]),
-    "plan": ("Browse the plan: conventions, outcomes, outputs and indicators.", ["plan", "plan SC", "plan SC2", "plan SC2.I5"]),
+    "link": ("Count an activity toward an indicator.", ["link 12 {indicator}", "link 12 {indicator} {indicator2}"]),
+    "unlink": ("Stop counting an activity toward an indicator.", ["unlink 12 {indicator}"]),
+    "plan": ("Browse the plan: conventions, outcomes, outputs and indicators; choose the plan this conversation "
+             "uses when several are loaded.",
+             ["plan", "plan {convention}", "plan {outcome}", "plan {indicator}", "plan use <plan period>"]),
     "digest": ("A digest of progress, posted to this conversation on a schedule.",
                ["digest weekly monday 09:00 Geneva", "digest list", "digest now", "digest off"]),
 }
 
 
-def run_help(topic: str) -> Reply:
+def run_help(topic: str, plan: Plan | None = None) -> Reply:
     if topic in TOPICS:
         summary, examples = TOPICS[topic]
-        return Reply(title=f"help · {topic}", lines=[summary, ""] + [f"`{e}`" for e in examples], kind=ReplyKind.HELP)
+        return Reply(title=f"help · {topic}", lines=[summary, ""] + [f"`{with_examples(e, plan)}`" for e in examples],
+                     kind=ReplyKind.HELP)
     lines = ["I keep track of the Technical Assistance Plan: log what you did, ask where things stand."]
     if topic:
         lines.insert(0, f"There is no command “{topic}”.")
@@ -42,23 +49,26 @@ def run_help(topic: str) -> Reply:
                  actions=[Action("Log an activity", "log"), Action("Status of the plan", "plan")])
 
 
-def usage_reply(message: str, example: str, topic: str) -> Reply:
-    lines = [message]
+def usage_reply(message: str, example: str, topic: str, plan: Plan | None = None) -> Reply:
+    lines = [with_examples(message, plan)]
     if example:
-        lines += ["", "Try:"] + [f"`{line}`" for line in example.splitlines()]
+        lines += ["", "Try:"] + [f"`{with_examples(line, plan)}`" for line in example.splitlines()]
     if topic in TOPICS:
         lines += ["", f"`help {topic}` for more."]
     return Reply(title="I didn't get that", lines=lines, kind=ReplyKind.ERROR)
 
 
-def run_plan(plan: Plan, code: str) -> Reply:
+def run_plan(plan: Plan, code: str, plans: Plans | None = None) -> Reply:
     if not code:
         rows = [[o.code, o.statement] for o in plan.outcomes.values()]
+        others = plans_line(plans, plan) if plans else None
         return Reply(title=plan.title, table=Table(["Outcome", "Statement"], rows),
-                     context=["`plan SC2` for an outcome's outputs and indicators."])
+                     context=[with_examples("`plan {outcome}` for an outcome's outputs and indicators.", plan)]
+                     + ([others] if others else []))
     resolved = plan.resolve(code)
     if resolved is None:
-        return usage_reply(f"“{code}” is not a code of the plan.", "plan\nplan BC\nplan SC2\nplan SC2.I5", "plan")
+        return usage_reply(f"“{code}” is not a code of the plan {plan.period}.",
+                           "plan\nplan {convention}\nplan {outcome}\nplan {indicator}", "plan", plan)
     if resolved in plan.conventions:
         convention = plan.conventions[resolved]
         rows = [[o.code, o.statement] for o in plan.outcomes.values() if o.convention == resolved]
@@ -74,23 +84,25 @@ def run_plan(plan: Plan, code: str) -> Reply:
     if resolved in plan.indicators:
         output = plan.outputs[item.output]
         return Reply(title=f"{resolved} · indicator", lines=[item.text],
-                     fields=[Field("Counts", f"{item.unit} ({item.measure})"),
+                     fields=[Field("Counts", f"{item.unit} ({item.measure_name or item.measure}"
+                                             + (f", counted as {item.measure})" if item.measure_name else ")")),
                              Field("Output", f"{output.code} {output.text}")],
                      actions=[Action(f"Status of {resolved}", f"status {resolved}")])
     return Reply(title=f"{resolved} · output", lines=[item.text])
 
 
-def welcome_reply() -> Reply:
+def welcome_reply(plan: Plan | None = None) -> Reply:
     """What the bot says when it is added to a conversation: three things to try."""
+    outcome = with_examples("{outcome}", plan)
     return Reply(
         title="Hello! I'm tapbot",
         lines=["I keep track of the Technical Assistance Plan of the Basel, Rotterdam and Stockholm conventions. "
                "Three things to try:",
                "1. *log* a workshop, webinar or pilot project right after it happened: "
                "`log Regional workshop on e-waste ESM, Accra, Ghana, 12-14 March 2024, 35 participants (14 women)`",
-               "2. ask where the plan stands: `status SC2`, `status Ghana`",
+               f"2. ask where the plan stands: `status {outcome}`, `status Ghana`",
                "3. `help` for everything else"],
-        actions=[Action("Log an activity", "log", "primary"), Action("Status of SC2", "status SC2"),
+        actions=[Action("Log an activity", "log", "primary"), Action(f"Status of {outcome}", f"status {outcome}"),
                  Action("Help", "help")],
     )
 

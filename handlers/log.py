@@ -8,10 +8,12 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from collections.abc import Callable
 from datetime import date
 
 from sqlalchemy.orm import Session
 
+from handlers.examples import plan_examples, with_examples
 from handlers.extract import extract_log_fields
 from handlers.matcher import (
     AUTO_LINK_CONFIDENCE,
@@ -26,11 +28,12 @@ from handlers.matcher import (
 from handlers.messages import Action, Field, Incoming, Reply, ReplyKind
 from handlers.render import day, shorten
 from plan_data.countries import find_countries, get_country, resolve_country
-from plan_data.loader import Plan
+from plan_data.loader import Plan, Plans
 from storage.activities import Actor, create_activity
 
-LOG_EXAMPLE = "log Regional workshop on e-waste ESM, Accra, Ghana, 12-14 March 2024, 35 participants (14 women) BC2.I1"
-INDICATOR_CODE = re.compile(r"\b([A-Za-z]{2}\d{1,2}\.[Ii]\d{1,2})\b")
+# Tokens such as {indicator} are filled from the plan in use (handlers.examples).
+LOG_EXAMPLE = "log Regional workshop on e-waste ESM, Accra, Ghana, 12-14 March 2024, 35 participants (14 women) {indicator}"
+INDICATOR_CODE = re.compile(r"\b([A-Za-z]{2,5}\d{1,2}\.[Ii]\d{1,2})\b")
 # "country: Ghana" or "country=Ghana": an explicit field, so an unknown name is an error.
 COUNTRY_FIELD = re.compile(r"\bcountry\s*[:=]\s*([^,;\n]+)", re.I)
 # Regional centres and partner organisations, so "regional centres" indicators can count organisers.
@@ -70,6 +73,11 @@ class LogDraft:
     problems: list[str] = field(default_factory=list)
     # The earlier log a person linked to the best match that this one is most like, and how much.
     like: tuple[int, float] | None = None
+    # The plan the activity counts in: the one whose period holds its dates, else the nearest
+    # (`outside_plans`: its figures show the activity as out of period).
+    plan: Plan | None = None
+    outside_plans: bool = False
+    notes: list[str] = field(default_factory=list)  # what the reply must say about codes carried or left
 
     @property
     def linked_like(self) -> int | None:
@@ -106,9 +114,15 @@ def status_for(start: date | None, today: date) -> str:
     return "planned" if start and start > today else "done"
 
 
-def draft_from_text(text: str, plan: Plan, today: date, examples: TeamExamples | None = None) -> LogDraft:
+def draft_from_text(text: str, plan: Plan, today: date, plans: Plans | None = None,
+                    examples_for: Callable[[Plan], TeamExamples] | None = None) -> LogDraft:
+    """What a log message says. With ``plans``, the activity goes to the plan whose period holds
+    its dates (``plan`` when undated); without, to ``plan``. ``examples_for`` gives the team's
+    confirmed links of a plan, which the matcher learns from."""
     fields = extract_log_fields(text, today)
     problems = list(fields.problems)
+    notes: list[str] = []
+    own = plans.for_activity(fields.start_date, fields.end_date, undated=plan) if plans else plan
 
     countries = [c.code for c in find_countries(text)]
     for typed in COUNTRY_FIELD.findall(text):
@@ -118,19 +132,21 @@ def draft_from_text(text: str, plan: Plan, today: date, examples: TeamExamples |
         elif country.code not in countries:
             countries.append(country.code)
 
-    codes = []
-    for typed in INDICATOR_CODE.findall(text):
-        code = typed.upper()
-        if code not in plan.indicators:
-            problems.append(f"{code} is not an indicator of the plan (see `plan` for the codes).")
-        elif code not in codes:
-            codes.append(code)
+    held = fields.start_date or fields.end_date
+    outside = bool(plans) and held is not None and plans.holding(held) is None
+    codes, problems_of_codes, notes = codes_in_plan(
+        list(dict.fromkeys(t.upper() for t in INDICATOR_CODE.findall(text))), own, plans)
+    problems += problems_of_codes
+    if outside:
+        notes.append(f"No loaded plan covers {day(held)} (plans: {', '.join(p.period for p in plans)}): kept in "
+                     f"the plan {own.period}, whose figures show it as out of period (`list outside plans`).")
 
     matches: list[Match] = []
     sure = 0.0
     like = None
     if not codes:
-        matches = match_indicators(INDICATOR_CODE.sub(" ", text), plan, examples=examples)
+        examples = examples_for(own) if examples_for else None
+        matches = match_indicators(INDICATOR_CODE.sub(" ", text), own, examples=examples)
         sure = confidence(matches)
         if examples and matches:
             like = examples.nearest(text, matches[0].code)
@@ -142,7 +158,28 @@ def draft_from_text(text: str, plan: Plan, today: date, examples: TeamExamples |
         organiser=organiser.group(1) if organiser else None, participants=fields.participants,
         women=fields.women, men=fields.men, languages=list(fields.languages), status=status,
         codes=codes, matches=matches, confidence=sure, problems=problems, like=like,
+        plan=own, outside_plans=outside, notes=notes,
     )
+
+
+def codes_in_plan(typed: list[str], plan: Plan, plans: Plans | None) -> tuple[list[str], list[str], list[str]]:
+    """Typed indicator codes as codes of the activity's plan: an older plan's code follows the crosswalk."""
+    codes: list[str] = []
+    problems: list[str] = []
+    notes: list[str] = []
+    for code in typed:
+        carried = () if code in plan.indicators or plans is None else plans.successors(code, plan)
+        if code in plan.indicators:
+            codes.append(code)
+        elif carried:
+            codes += [c for c in carried if c not in codes]
+            notes.append(f"{code} is a code of an earlier plan: counted as {', '.join(carried)} of {plan.period}.")
+        elif plans is not None and len(plans) > 1:
+            problems.append(f"{code} is not an indicator of the plan {plan.period}, which holds the activity's "
+                            f"dates (see `plan` for its codes).")
+        else:
+            problems.append(f"{code} is not an indicator of the plan (see `plan` for the codes).")
+    return list(dict.fromkeys(codes)), problems, notes
 
 
 def missing_parts(draft: LogDraft, activity_id: int, linked: bool) -> list[str]:
@@ -156,19 +193,21 @@ def missing_parts(draft: LogDraft, activity_id: int, linked: bool) -> list[str]:
     elif draft.women is None:
         hints.append(f"women among the participants: `edit {activity_id} women=14`")
     if not linked:
-        hints.append(f"an indicator: pick one below or `link {activity_id} BC1.I4`")
+        hints.append(f"an indicator: pick one below or `link {activity_id} {plan_examples(draft.plan)['{indicator}']}`"
+                     if draft.plan else f"an indicator: pick one below or `link {activity_id} <code>`")
     return hints
 
 
-def run_log(session: Session, plan: Plan, incoming: Incoming, text: str, today: date) -> Reply:
+def run_log(session: Session, plan: Plan, incoming: Incoming, text: str, today: date,
+            plans: Plans | None = None) -> Reply:
     if not text.strip():
         return Reply(
             title="Log an activity",
             lines=["Describe it in one message: what, where, when, how many (and how many women), which indicator if you know it.",
-                   f"`{LOG_EXAMPLE}`"],
+                   f"`{with_examples(LOG_EXAMPLE, plan)}`"],
             kind=ReplyKind.HELP, form="log_activity",
         )
-    draft = draft_from_text(text, plan, today, team_examples(session, plan))
+    draft = draft_from_text(text, plan, today, plans, lambda own: team_examples(session, own))
     if draft.problems:
         return refuse(draft.problems, text)
     return store(session, plan, incoming, draft)
@@ -184,6 +223,7 @@ def refuse(problems: list[str], text: str) -> Reply:
 
 def store(session: Session, plan: Plan, incoming: Incoming, draft: LogDraft) -> Reply:
     actor = Actor(incoming.user_id, incoming.user_name, incoming.channel)
+    plan = draft.plan or plan
     if draft.codes:
         links = [(plan.id, plan.indicators[c].outcome, c, "explicit", None) for c in draft.codes]
     elif draft.auto_link:
@@ -201,6 +241,7 @@ def store(session: Session, plan: Plan, incoming: Incoming, draft: LogDraft) -> 
     )
     reply = activity_reply(plan, activity, title=f"Logged #{activity.id} · {activity.title}")
     reply.kind = ReplyKind.DONE
+    reply.lines += draft.notes
     hints = missing_parts(draft, activity.id, linked=bool(links))
     if hints:
         reply.lines += ["Stored. Still missing:"] + [f"• {h}" for h in hints]
@@ -234,8 +275,9 @@ def activity_reply(plan: Plan, activity, title: str) -> Reply:
         fields.append(Field("Organiser", activity.organiser))
     if activity.status != "done":
         fields.append(Field("Status", activity.status))
+    # Links in another plan than the one asked about are shown with their plan's id.
     links = [f"{l.indicator_code}" + (" (suggested)" if l.method == "fuzzy" else "")
-             for l in activity.links if l.plan_id == plan.id]
+             + ("" if l.plan_id == plan.id else f" ({l.plan_id})") for l in activity.links]
     fields.append(Field("Indicators", ", ".join(links) if links else "none yet"))
     return Reply(title=title, fields=fields, activity_id=activity.id)
 

@@ -93,6 +93,11 @@ class PlanBrowse:
 
 
 @dataclass(frozen=True)
+class PlanUse:
+    name: str  # a plan's period or id; empty asks which plan the conversation uses
+
+
+@dataclass(frozen=True)
 class Help:
     topic: str = ""
 
@@ -113,7 +118,7 @@ class UsageError:
 
 Command = (
     Log | AttendeesAdd | AttendeesCount | AttendeesList | Status | ListActivities | Show | Edit
-    | Delete | Undo | Link | Unlink | PlanBrowse | Help | Digest
+    | Delete | Undo | Link | Unlink | PlanBrowse | PlanUse | Help | Digest
 )
 
 VERBS = (
@@ -158,7 +163,7 @@ def changes_data(command: Command | UsageError) -> bool:
 
 ID_FILLER = {"me", "activity", "entry", "number", "no", "no.", "please", "pls"}
 ID = re.compile(r"#?(\d{1,9})$")
-CODE = re.compile(r"^[A-Za-z]{2}\d{1,2}(\.[IiOo]\d{1,2})?$")
+CODE = re.compile(r"^[A-Za-z]{2,5}\d{1,2}(\.[IiOo]\d{1,2})?$")
 
 
 def parse_command(text: str) -> Command | UsageError:
@@ -189,7 +194,7 @@ def _without_verb(text: str) -> Command | UsageError:
         return Status(text)  # "Ghana", "how is SC2 doing": the status reply says when it can't tell
     return UsageError(
         f"I don't know the command “{text.split()[0][:30]}”.",
-        "log Regional workshop on e-waste ESM, Accra, Ghana, 12-14 March 2024, 35 participants\nstatus SC2\nhelp",
+        "log Regional workshop on e-waste ESM, Accra, Ghana, 12-14 March 2024, 35 participants\nstatus {outcome}\nhelp",
     )
 
 
@@ -235,7 +240,8 @@ def _parse_log(rest: str, _text: str) -> Command | UsageError:
 def _parse_status(rest: str, text: str) -> Command | UsageError:
     target = re.sub(r"^(of|on|for|about)\s+", "", rest.strip(), flags=re.I).strip(" ?")
     if not target:
-        return UsageError("Status of what?", "status SC2   ·   status Basel   ·   status Ghana   ·   status SC2.I5", "status")
+        return UsageError("Status of what?", "status {outcome}   ·   status {convention_name}   ·   status Ghana   ·   "
+                                             "status {indicator}", "status")
     return Status(target)
 
 
@@ -268,7 +274,7 @@ def _parse_edit(rest: str, _text: str) -> Command | UsageError:
 
 
 def _parse_links(verb: str, make):
-    example = f"{verb} 12 BC1.I4"
+    example = f"{verb} 12 {{indicator}}"  # the token is filled from the plan (handlers.examples)
 
     def parse(rest: str, _text: str) -> Command | UsageError:
         words = rest.replace(",", " ").split()
@@ -277,7 +283,7 @@ def _parse_links(verb: str, make):
             return _needs_id(verb, example)
         codes = tuple(dict.fromkeys(w.upper() for w in words[1:]))
         if not codes or not all(CODE.match(c) for c in codes):
-            return UsageError(f"`{verb}` needs indicator codes such as BC1.I4.", example, verb)
+            return UsageError(f"`{verb}` needs indicator codes such as {{indicator}}.", example, verb)
         return make(activity_id, codes)
     return parse
 
@@ -292,6 +298,9 @@ def _parse_undo(rest: str, _text: str) -> Command | UsageError:
 
 
 def _parse_plan(rest: str, _text: str) -> Command | UsageError:
+    words = rest.split(maxsplit=1)
+    if words and words[0].lower() in ("use", "switch", "choose"):
+        return PlanUse(words[1].strip() if len(words) > 1 else "")
     return PlanBrowse(rest.strip())
 
 

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from sqlalchemy import Connection, Engine, event
 from sqlalchemy.orm import Session, sessionmaker
 
+from handlers.examples import with_examples
 from handlers.matcher import resolve_status_target
 from handlers.messages import Field, Reply, ReplyKind, Table
 from handlers.render import shorten
@@ -30,7 +31,8 @@ from storage.status import Figures
 
 log = logging.getLogger(__name__)
 
-STATUS_EXAMPLE = "status SC2   ·   status Basel   ·   status SC2.I5   ·   status Ghana   ·   status customs trainings"
+STATUS_EXAMPLE = ("status {outcome}   ·   status {convention_name}   ·   status {indicator}   ·   status Ghana   ·   "
+                  "status customs trainings")  # tokens filled from the plan (handlers.examples)
 # Seconds a data version read from the database is trusted without reading it again. Changes
 # made through this process are seen at once; this is how late another process's can show.
 TRUST_VERSION_FOR = 1.0
@@ -240,7 +242,8 @@ def run_status(session: Session, plan: Plan, text: str, cache: StatusCache | Non
         return Reply(
             title=f"I didn't understand “{shorten(text, 60)}”",
             lines=["It is not a command, and not a plan code, a convention, a country or close to any indicator.",
-                   f"To ask where something stands: `{STATUS_EXAMPLE}`", "To see every command: `help`"],
+                   f"To ask where something stands: `{with_examples(STATUS_EXAMPLE, plan)}`",
+                   "To see every command: `help`"],
             kind=ReplyKind.ERROR,
         )
     if cache is None:

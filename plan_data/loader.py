@@ -1,13 +1,17 @@
 """The plan as validated data: schema, loader and resolution of plan references.
 
 A plan is one TOML file (see ``tap-2022-2025.toml``). A new plan period is a new
-file passed to ``load_plan``; nothing here is specific to 2022-2025.
+file passed to ``load_plan``; nothing here is specific to 2022-2025. Several plans run
+side by side as ``Plans`` (``load_plans``), each activity in the plan whose period
+holds its dates.
 """
 
 from __future__ import annotations
 
 import re
 import tomllib
+from collections.abc import Iterable
+from datetime import date
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any
@@ -15,6 +19,7 @@ from typing import Annotated, Any
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, StringConstraints, ValidationError
 
 DEFAULT_PLAN_PATH = Path(__file__).with_name("tap-2022-2025.toml")
+BUNDLED = "bundled"  # in TAPBOT_PLANS: the plan shipped with tapbot
 
 Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
 
@@ -74,8 +79,15 @@ class PlanInfo(_Item):
     end_year: int
 
 
+class MeasureDeclaration(_Item):
+    """A measure a plan names itself, counted by one of the existing rules."""
+
+    counts_as: Measure
+    description: Text | None = None
+
+
 class Convention(_Item):
-    code: Annotated[str, StringConstraints(pattern=r"^[A-Z]{2}$")]
+    code: Annotated[str, StringConstraints(pattern=r"^[A-Z]{2,5}$")]
     name: Text
     objective: Text
     aliases: list[Text] = []
@@ -102,9 +114,12 @@ class Indicator(_Item):
     output: Text
     pairing: Annotated[str, StringConstraints(pattern=r"^(direct|loose)$")] = "direct"
     text: Text
-    measure: Measure
+    measure: Measure  # the counting rule (a declared measure is resolved to its rule on load)
+    measure_name: Text | None = None  # the plan's own measure name, when it declared one
     unit: Text
     keywords: list[Text] = []
+    # Set by `tapbot plan import`: the measure was proposed from the wording and awaits a person's check.
+    measure_to_review: bool = False
 
 
 PlanItem = Convention | Outcome | Output | Indicator
@@ -130,6 +145,14 @@ class Plan(BaseModel):
     @property
     def title(self) -> str:
         return self.info.title
+
+    @property
+    def period(self) -> str:
+        """How people name the plan: ``2022-2025``."""
+        return f"{self.info.start_year}-{self.info.end_year}"
+
+    def holds(self, day: date) -> bool:
+        return self.info.start_year <= day.year <= self.info.end_year
 
     def derived(self, key: str, build):
         """Per-plan cache: ``build(plan)`` runs once per key for this plan object."""
@@ -181,7 +204,7 @@ def _normalise_ref(text: str) -> str:
     return re.sub(r"\s+", " ", text).strip()
 
 
-_CODE_RE = re.compile(r"^([a-z]{2})(\d+)?(?:\.([io])(\d+))?$")
+_CODE_RE = re.compile(r"^([a-z]{2,5})(\d+)?(?:\.([io])(\d+))?$")
 _KIND = r"(?P<kind>indicator|ind|output|out)"
 _NUM = r"(?:\(\s*(?P<pnum>[ivx]+|\d+)\s*\)|(?P<num>[ivx]+))"
 _NUM_AFTER_KIND = r"(?:\(\s*(?P<pnum>[ivx]+|\d+)\s*\)|(?P<num>[ivx]+|\d+))"
@@ -215,7 +238,9 @@ def _resolve(plan: Plan, text: str) -> str | None:
     if m:
         conv, n, kind, k = m.groups()
         code = conv.upper() + (n or "") + (f".{kind.upper()}{k}" if kind else "")
-        return code if plan.get(code) else None
+        if plan.get(code) or n:
+            return code if plan.get(code) else None
+        # Letters alone may be a name ("basel") rather than a convention code: read on.
     names = plan.derived("resolve.names", _convention_names)
     if text in names:
         return names[text]
@@ -263,9 +288,30 @@ def _first_error(err: ValidationError) -> str:
     return f"{where}: {e['msg']}" if where else e["msg"]
 
 
+def _numeral_number(numeral: str) -> int | None:
+    """The number a plan item's numeral stands for: roman (``iv``) or arabic (``4``)."""
+    numeral = numeral.strip()
+    return int(numeral) if numeral.isdigit() and int(numeral) > 0 else from_roman(numeral)
+
+
+def _declared_measures(data: dict[str, Any]) -> dict[str, MeasureDeclaration]:
+    raw = data.get("measures", {})
+    if not isinstance(raw, dict):
+        raise PlanError("[measures]: must be a table of name = { counts_as = ... }")
+    declared = {}
+    for name, spec in raw.items():
+        if name in set(Measure):
+            raise PlanError(f"measure {name}: already a built-in measure")
+        try:
+            declared[name] = MeasureDeclaration.model_validate(spec)
+        except ValidationError as e:
+            raise PlanError(f"measure {name}: {_first_error(e)}") from None
+    return declared
+
+
 def parse_plan(data: dict[str, Any]) -> Plan:
     """Validate parsed TOML data into a Plan; raises PlanError naming the bad item."""
-    unknown = set(data) - {"plan"} - {s for s, _, _ in _SECTIONS}
+    unknown = set(data) - {"plan", "measures"} - {s for s, _, _ in _SECTIONS}
     if unknown:
         raise PlanError(f"unknown section(s): {', '.join(sorted(unknown))}")
     if not isinstance(data.get("plan"), dict):
@@ -277,6 +323,7 @@ def parse_plan(data: dict[str, Any]) -> Plan:
     if info.start_year > info.end_year:
         raise PlanError(f"[plan]: start_year {info.start_year} is after end_year {info.end_year}")
 
+    declared = _declared_measures(data)
     tables: dict[str, dict[str, Any]] = {}
     seen: set[str] = set()
     for section, label, model in _SECTIONS:
@@ -286,6 +333,8 @@ def parse_plan(data: dict[str, Any]) -> Plan:
         items: dict[str, Any] = {}
         for pos, raw in enumerate(raw_items, 1):
             name = f"{label} {str(raw.get('code') or '').strip() or f'#{pos}'}"
+            if section == "indicators" and isinstance(raw, dict) and raw.get("measure") in declared:
+                raw = raw | {"measure": declared[raw["measure"]].counts_as, "measure_name": raw["measure"]}
             try:
                 item = model.model_validate(raw)
             except ValidationError as e:
@@ -310,9 +359,9 @@ def parse_plan(data: dict[str, Any]) -> Plan:
             name = f"{label} {item.code}"
             if item.outcome not in outcomes:
                 raise PlanError(f"{name}: outcome {item.outcome} does not exist")
-            n = from_roman(item.numeral)
+            n = _numeral_number(item.numeral)
             if not n:
-                raise PlanError(f"{name}: numeral {item.numeral!r} is not a roman numeral")
+                raise PlanError(f"{name}: numeral {item.numeral!r} is neither a roman nor an arabic number")
             expected = f"{item.outcome}.{letter}{n}"
             if item.code != expected:
                 raise PlanError(f"{name}: code does not match outcome and numeral (expected {expected})")
@@ -346,3 +395,84 @@ def load_plan(path: Path | str | None = None) -> Plan:
 def validate_file(path: Path | str) -> Plan:
     """Entry for ``tapbot plan validate FILE``: the plan, or PlanError."""
     return load_plan(path)
+
+
+class Plans:
+    """Every loaded plan, by id, oldest period first.
+
+    An activity belongs to the plan whose period holds its start; the current plan is
+    the one whose period holds today, else the latest.
+    """
+
+    def __init__(self, plans: Iterable[Plan]):
+        ordered = sorted(plans, key=lambda p: (p.info.start_year, p.info.end_year))
+        if not ordered:
+            raise PlanError("no plan loaded")
+        self.by_id: dict[str, Plan] = {}
+        for plan in ordered:
+            if plan.id in self.by_id:
+                raise PlanError(f"plan {plan.id} is loaded twice")
+            for other in self.by_id.values():
+                if plan.info.start_year <= other.info.end_year:
+                    raise PlanError(f"plan {plan.id} ({plan.period}) overlaps plan {other.id} ({other.period})")
+            self.by_id[plan.id] = plan
+        self.crosswalks: list = []  # plan_data.crosswalk.Crosswalk between loaded plans
+
+    def successors(self, code: str, plan: Plan) -> tuple[str, ...]:
+        """The codes of ``plan`` that an older plan's indicator ``code`` continues as, per the crosswalks."""
+        for crosswalk in self.crosswalks:
+            if crosswalk.new_plan == plan.id and crosswalk.old_plan in self.by_id:
+                codes = crosswalk.carry(code)
+                if codes:
+                    return codes
+        return ()
+
+    def __iter__(self):
+        return iter(self.by_id.values())
+
+    def __len__(self) -> int:
+        return len(self.by_id)
+
+    def current(self, today: date) -> Plan:
+        return self.holding(today) or max(self, key=lambda p: p.info.end_year)
+
+    def holding(self, day: date) -> Plan | None:
+        return next((p for p in self if p.holds(day)), None)
+
+    def for_activity(self, start: date | None, end: date | None, undated: Plan) -> Plan:
+        """The plan an activity counts in: the one whose period holds its start (else its end);
+        ``undated`` for no date at all. An activity no period holds is kept in the nearest plan,
+        whose figures show it as out of period (see ``holding`` to tell)."""
+        day = start or end
+        if day is None:
+            return undated
+        return self.holding(day) or min(self, key=lambda p: min(abs(day.year - p.info.start_year),
+                                                                abs(day.year - p.info.end_year)))
+
+    def find(self, text: str) -> Plan | None:
+        """The plan a person names: its id (``tap-2022-2025``) or its period (``2022-2025``, ``2022–2025``)."""
+        key = re.sub(r"\s*[-–—/]\s*", "-", text.strip().lower())
+        for plan in self:
+            if key in (plan.id.lower(), plan.period):
+                return plan
+        return None
+
+
+def load_plans(paths: Iterable[Path | str | None], crosswalk_paths: Iterable[Path | str] = ()) -> Plans:
+    """Load several plan files (None or ``bundled``: the bundled plan) and the crosswalks between them.
+
+    Crosswalks are the bundled ones (``crosswalks/*.toml``) and the files given; one
+    between plans that are not both loaded is kept but never used.
+    """
+    from plan_data.crosswalk import bundled_crosswalks, load_crosswalk
+
+    plans = Plans(load_plan(None if p is None or str(p).strip() == BUNDLED else p) for p in paths)
+    for path in [*bundled_crosswalks(), *crosswalk_paths]:
+        plans.crosswalks.append(load_crosswalk(path, plans.by_id))
+    return plans
+
+
+def plan_paths(setting: str | None) -> list[str]:
+    """The files a ``TAPBOT_PLANS`` value names (comma-separated; default: the bundled plan)."""
+    paths = [part.strip() for part in (setting or "").split(",") if part.strip()]
+    return paths or [BUNDLED]

@@ -290,8 +290,13 @@ def recent_activities(
     indicator_code: str | None = None,
     since: date | None = None,
     until: date | None = None,
+    outside: list[tuple[date, date]] | None = None,
 ) -> list[Activity]:
+    """Live activities, newest first; ``outside``: only those dated outside all these periods."""
     query: Select = select(Activity).where(Activity.deleted_at.is_(None))
+    if outside:
+        query = query.where(Activity.start_date.is_not(None), *[
+            ~Activity.start_date.between(first, last) for first, last in outside])
     if user_id:
         query = query.where(Activity.user_id == user_id)
     if country:

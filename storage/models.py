@@ -260,6 +260,18 @@ class ConversationRef(Base):
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, onupdate=utcnow)
 
 
+class ConversationPlan(Base):
+    """The plan a conversation chose with `plan use`: its questions are answered in that plan."""
+
+    __tablename__ = "conversation_plans"
+
+    channel: Mapped[str] = mapped_column(String(16), primary_key=True)
+    conversation_id: Mapped[str] = mapped_column(String(400), primary_key=True)
+    plan_id: Mapped[str] = mapped_column(String(40))
+    chosen_by: Mapped[str] = mapped_column(String(200))
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, onupdate=utcnow)
+
+
 # APScheduler's SQLAlchemyJobStore creates and owns this table itself (bot/scheduler.py);
 # migrations leave it alone.
 SCHEDULER_JOBS_TABLE = "apscheduler_jobs"

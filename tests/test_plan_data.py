@@ -233,3 +233,35 @@ def test_resolve(plan, text, code):
 )
 def test_resolve_refuses_free_text(plan, text):
     assert plan.resolve(text) is None
+
+
+def test_a_plan_declares_a_measure_of_its_own_with_the_rule_it_counts_by(raw):
+    raw["measures"] = {"inventories": {"counts_as": "activities", "description": "national inventories prepared"}}
+    _find(raw, "indicators", "SC2.I7")["measure"] = "inventories"
+    plan = parse_plan(raw)
+    assert plan.indicators["SC2.I7"].measure is Measure.ACTIVITIES
+    assert plan.indicators["SC2.I7"].measure_name == "inventories"
+    from handlers.help import run_plan
+
+    assert "inventories, counted as activities" in " ".join(f.value for f in run_plan(plan, "SC2.I7").fields)
+
+
+def test_a_declared_measure_must_name_an_existing_rule(raw):
+    raw["measures"] = {"inventories": {"counts_as": "vibes"}}
+    assert _refused(raw).startswith("measure inventories: counts_as")
+    raw["measures"] = {"parties": {"counts_as": "activities"}}
+    assert _refused(raw) == "measure parties: already a built-in measure"
+
+
+def test_convention_codes_of_two_to_five_letters_and_arabic_numbering(raw):
+    raw["conventions"].append({"code": "MINAM", "name": "Minamata Convention", "objective": "Mercury.",
+                               "aliases": ["minamata"]})
+    raw["outcomes"].append({"code": "MINAM1", "convention": "MINAM", "statement": "Mercury trade is controlled"})
+    raw["outputs"].append({"code": "MINAM1.O1", "outcome": "MINAM1", "numeral": "1", "text": "Consents issued"})
+    raw["indicators"].append({"code": "MINAM1.I1", "outcome": "MINAM1", "numeral": "1", "output": "MINAM1.O1",
+                              "text": "Number of Parties issuing consents", "measure": "parties", "unit": "Parties"})
+    plan = parse_plan(raw)
+    assert plan.resolve("minam1.i1") == "MINAM1.I1" and plan.resolve("minamata outcome 1") == "MINAM1"
+    assert plan.resolve("basel") == "BC"  # a five-letter name is still a name
+    raw["conventions"][-1]["code"] = "MINAMA"
+    assert _refused(raw).startswith("convention MINAMA: code")

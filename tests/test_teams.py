@@ -23,6 +23,7 @@ from bot.delivery import DeliveryError
 from bot.teams import Microsoft, _Msal, auth_configuration, mount_teams, send_proactive
 from bot.teams_cards import LOG_FORM, form_card, markdown, reply_card
 from fakes.bot_connector import FakeAuthority, FakeBotConnector
+from handlers.examples import plan_examples
 from handlers.messages import Action, Reply
 from storage.models import Activity, ConversationRef
 
@@ -267,7 +268,8 @@ def test_the_bot_added_to_a_team_says_hello_with_three_things_to_try(ctx):
             assert await teams.post(update) == 202
             welcome = teams.connector.posts[-1].card
             assert texts(welcome)[0] == "Hello! I'm tapbot"
-            assert list(buttons(welcome)) == ["Log an activity", "Status of SC2", "Help"]
+            outcome = plan_examples(ctx.plan)["{outcome}"]  # an outcome of the loaded plan, not a fixed code
+            assert list(buttons(welcome)) == ["Log an activity", f"Status of {outcome}", "Help"]
             someone = teams.activity(None, type="conversationUpdate", membersAdded=[AMINA])
             assert await teams.post(someone) == 202
             assert len(teams.connector.posts) == 1  # only the bot's own arrival is greeted
