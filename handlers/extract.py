@@ -14,7 +14,7 @@ from difflib import SequenceMatcher
 from itertools import pairwise
 from typing import Literal
 
-from handlers.dates import DateError, find_dates
+from handlers.dates import DateError, find_dates, fold
 
 __all__ = ["Kind", "LogFields", "Modality", "extract_log_fields"]
 
@@ -56,26 +56,34 @@ _REMOTE = r"online|on-line|virtual(?:ly)?|remotely|connected|(?:on|via)\s+(?:zoo
 _SPLIT_COUNT = re.compile(_NUM + rf"\s+(?:(?P<room>{_ROOM})|(?P<online>{_REMOTE}))\b", re.IGNORECASE)
 # "8 women-led NGOs" and "12 women's groups" are not head counts.
 _NOT_PEOPLE_AFTER = r"(?!-|['’]s\b)"
-_WOMEN = re.compile(_NUM + r"\s*(?:women|woman|females?|ladies|girls)\b" + _NOT_PEOPLE_AFTER, re.IGNORECASE)
-_MEN = re.compile(_NUM + r"\s*(?:men|man|males?)\b" + _NOT_PEOPLE_AFTER, re.IGNORECASE)
+_WOMEN_WORD = r"(?:women|woman|females?|ladies|girls|femmes?|mujer(?:es)?)"
+_MEN_WORD = r"(?:men|man|males?|hommes?|hombres?|varones)"
+_WOMEN = re.compile(_NUM + rf"\s*{_WOMEN_WORD}\b" + _NOT_PEOPLE_AFTER, re.IGNORECASE)
+_MEN = re.compile(_NUM + rf"\s*{_MEN_WORD}\b" + _NOT_PEOPLE_AFTER, re.IGNORECASE)
+# "of whom 15 were women"
+_WOMEN_WERE = re.compile(_NUM + rf"(?=\s+(?:were|are|was)\s+{_WOMEN_WORD}\b)", re.IGNORECASE)
 # "14 of the 35 participants were women", "9 of them women": only the 14 is taken.
 _WOMEN_OF = re.compile(
     _NUM + r"(?=\s+of\s+(?:them|whom|the\s+\d[\d,]*\s+[^\W\d]+)\s+(?:were\s+)?(?:women|females?)\b)", re.IGNORECASE)
 # "35 (14 women)": a bare number right before a women count is the total.
 _TOTAL_BEFORE_WOMEN = re.compile(
-    _NUM + r"(?=\s*\((?:incl\.?|including|of\s+whom|with)?\s*\d+\s*(?:women|woman|females?|(?-i:F|W))\b)",
+    _NUM + rf"(?=\s*\((?:incl\.?|including|of\s+whom|with|dont|dont|de\s+(?:ellas|ellos|los\s+cuales)|con)?"
+    rf"\s*\d+\s*(?:{_WOMEN_WORD}|(?-i:F|W))\b)",
     re.IGNORECASE)
-_WOMEN_LABEL = re.compile(r"\b(?:women|females?)\s*[:=]\s*" + _NUM, re.IGNORECASE)
-_MEN_LABEL = re.compile(r"\b(?:men|males?)\s*[:=]\s*" + _NUM, re.IGNORECASE)
+_WOMEN_LABEL = re.compile(rf"\b{_WOMEN_WORD}\s*[:=]\s*" + _NUM, re.IGNORECASE)
+_MEN_LABEL = re.compile(rf"\b{_MEN_WORD}\s*[:=]\s*" + _NUM, re.IGNORECASE)
+# "F:12 M:18", "F=7 H=11": capital letters only, a man's letter only next to a woman's.
+_WOMEN_LETTER_LABEL = re.compile(r"\b[FW]\s*[:=]\s*" + _NUM)
+_MEN_LETTER_LABEL = re.compile(r"\b[MH]\s*[:=]\s*" + _NUM)
 # "(14F, 21M)": capitals only, and an M only next to an F/W, because "5 M" is
 # also five million.
 _WOMEN_LETTER = re.compile(_NUM + r"\s?[FW]\b")
-_MEN_LETTER = re.compile(_NUM + r"\s?M\b")
+_MEN_LETTER = re.compile(_NUM + r"\s?[MH]\b")  # H: hombres, hommes
 _WOMEN_SHARE = re.compile(r"(?<![\w.])(?P<pct>\d{1,3}(?:\.\d+)?)\s*%\s*"
                           r"(?:of\s+(?:them|the\s+participants|participants|attendees)\s+)?(?:were\s+)?"
-                          r"(?:women|females?)\b", re.IGNORECASE)
+                          rf"{_WOMEN_WORD}\b", re.IGNORECASE)
 # "participants: 45", "pax 30 (12 F)"; not "participants 2 days" nor "attendance 80%".
-_TOTAL_LABEL = re.compile(r"\b(?:participants?|attendees|attendance|pax|ppl|people)(?:\s*[:=]\s*|\s+)"
+_TOTAL_LABEL = re.compile(r"\b(?:participants?|participantes?|attendees|attendance|pax|ppl|people)(?:\s*[:=]\s*|\s+)"
                           + _NUM + r"(?!\s*(?:[^\W\d]|%))", re.IGNORECASE)
 # A number and the few words after it; whether they name people is decided in
 # _people_noun, which can afford a fuzzy match for typos like "parcipants".
@@ -87,17 +95,26 @@ _JOINER = re.compile(r"[\s\0]*(?:,|\+|&|\band\b|\bplus\b)?[\s\0]*", re.IGNORECAS
 
 # Nouns that give the total head count, and nouns for one group of people, which
 # are added up when several are listed ("12 customs officers and 8 prosecutors").
-_TOTAL_NOUNS = frozenset("participant people ppl person pax attendee trainee learner attended joined".split())
+_TOTAL_NOUNS = frozenset((
+    "participant people ppl person pax attendee trainee learner attended joined "
+    "participante personne persona asistente stagiaire apprenant alumno asistieron").split())
 _ROLE_NOUNS = frozenset((
     "delegate representative rep official officer staff expert stakeholder technician "
     "inspector registrar practitioner specialist member journalist farmer recycler "
     "researcher scientist prosecutor judge engineer manager student teacher worker "
-    "analyst auditor coordinator").split()) | {"focal point"}
+    "analyst auditor coordinator "
+    "delegue representant fonctionnaire douanier agent expert inspecteur technicien cadre "
+    "delegado representante funcionario aduanero agente experto experta inspector tecnico oficial "
+    "especialista miembro membre estudiante etudiant").split()) | {"focal point", "point focal", "punto focal"}
+# Counted before the event, not who came: "230 registered, 180 attended" is 180.
+_BEFORE_EVENT = frozenset("registered invited expected nominated inscrits invites inscritos invitados".split())
 # Words that end the search for a noun: "9 countries", "15 GRULAC countries and experts".
 _NOT_PEOPLE = frozenset((
     "and or from of in at on for with to by per across than over under "
     "country countries party parties region regions city cities day days hour hours "
-    "session sessions year years month months week weeks time times").split())
+    "session sessions year years month months week weeks time times "
+    "de des du et en pour avec sur pays region regions jour jours heure heures an ans annee annees mois semaine semaines "
+    "y para con sobre pais paises region regiones dia dias hora horas ano anos mes meses semana semanas").split())
 
 
 # A number after one of these words labels something ("session 2 online",
@@ -134,13 +151,19 @@ def _take(pattern: re.Pattern[str], work: str, spans: list[tuple[int, int]]) -> 
 
 
 def _people_noun(words: str) -> tuple[str, int] | None:
-    """("total" | "role", end offset in `words`) when the words after a number name people."""
+    """("total" | "role" | "before", end offset in `words`) when the words after a number
+    name people; "before" is a count made before the event (registered, invited)."""
     prev = ""
     for w in re.finditer(_WORD, words):
-        low = w.group().lower()
+        low = fold(w.group())
         one = low[:-1] if low.endswith("s") else low
+        if low in _BEFORE_EVENT:
+            return "before", w.end()
         if one in _TOTAL_NOUNS or (low.startswith("pa") and 8 <= len(low) <= 14
                                    and SequenceMatcher(None, low, "participants").ratio() >= 0.85):
+            after = re.match(rf"\s+({_WORD})", words[w.end():])
+            if after and fold(after.group(1)) in _BEFORE_EVENT:  # "230 participants registered"
+                return "before", w.end() + after.end()
             return "total", w.end()
         if one in _ROLE_NOUNS or f"{prev} {one}" in _ROLE_NOUNS:
             return "role", w.end()
@@ -175,13 +198,18 @@ def _read_counts(text: str) -> _Counts:
     before_women, work = _take(_TOTAL_BEFORE_WOMEN, work, c.spans)
     # Women and men first: "12 female participants" is 12 women, not 12 participants.
     women_of, work = _take(_WOMEN_OF, work, c.spans)
+    women_were, work = _take(_WOMEN_WERE, work, c.spans)
     women, work = _take(_WOMEN, work, c.spans)
     men, work = _take(_MEN, work, c.spans)
     women_label, work = _take(_WOMEN_LABEL, work, c.spans)
     men_label, work = _take(_MEN_LABEL, work, c.spans)
-    women_letter, work = _take(_WOMEN_LETTER, work, c.spans)
-    men_letter, work = _take(_MEN_LETTER, work, c.spans) if women_letter else ([], work)
-    c.women = _first(sorted(women_of + women, key=lambda m: m.start()) or women_label or women_letter)
+    women_letter, work = _take(_WOMEN_LETTER_LABEL, work, c.spans)
+    men_letter, work = _take(_MEN_LETTER_LABEL, work, c.spans) if women_letter else ([], work)
+    more_women, work = _take(_WOMEN_LETTER, work, c.spans)
+    women_letter += more_women
+    more_men, work = _take(_MEN_LETTER, work, c.spans) if women_letter else ([], work)
+    men_letter += more_men
+    c.women = _first(sorted(women_of + women_were + women, key=lambda m: m.start()) or women_label or women_letter)
     c.men = _first(men or men_label or men_letter)
     share = _WOMEN_SHARE.search(work)
     if share:
@@ -191,6 +219,7 @@ def _read_counts(text: str) -> _Counts:
 
     totals: list[tuple[int, int]] = []  # (position, value)
     roles: list[tuple[int, int, int]] = []  # (start, end, value)
+    before_event: list[tuple[int, int]] = []
     labels, work = _take(_TOTAL_LABEL, work, c.spans)
     totals += [(m.start(), _value(m)) for m in labels + before_women]
     for m in _NUMBER_WORDS.finditer(work):
@@ -202,6 +231,8 @@ def _read_counts(text: str) -> _Counts:
         c.spans.append((m.start(), end))
         if noun[0] == "total":
             totals.append((m.start(), value))
+        elif noun[0] == "before":
+            before_event.append((m.start(), value))
         else:
             roles.append((m.start(), end, value))
 
@@ -222,7 +253,9 @@ def _read_counts(text: str) -> _Counts:
             c.participants = _value(approx)
             c.spans.append(approx.span())
         elif c.women is not None and c.men is not None:
-            c.participants = c.women + c.men
+            c.participants = c.women + c.men  # only the split is given
+        elif before_event:
+            c.participants = min(before_event)[1]
     return c
 
 
