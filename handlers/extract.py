@@ -14,7 +14,7 @@ from difflib import SequenceMatcher
 from itertools import pairwise
 from typing import Literal
 
-from handlers.dates import DateError, find_dates, fold
+from handlers.dates import DateError, DateSpan, find_dates, fold
 
 __all__ = ["Kind", "LogFields", "Modality", "extract_log_fields"]
 
@@ -38,8 +38,12 @@ class LogFields:
     modality: Modality | None
     kind: Kind
     title: str
-    languages: list[str] = field(default_factory=list)  # ISO 639-1
+    languages: list[str] = field(default_factory=list)  # ISO 639-1, languages the activity was held in
     problems: list[str] = field(default_factory=list)
+    status: str | None = None  # "planned" or "done" when the message says so; else from the dates
+    language: str = "en"  # the language the message is written in
+    year_taken: bool = False  # the date had no year: the reply says which one was taken
+    date_readings: tuple[DateSpan, ...] = ()  # a numeric date that reads two ways
 
 
 _COMMAND = re.compile(r"^\s*(?:@\S+\s+)?/?log\b\s*:?\s*", re.IGNORECASE)
@@ -296,19 +300,23 @@ def count_problems(participants: int | None, women: int | None, men: int | None)
 # --- modality -----------------------------------------------------------------
 
 _MODALITY = re.compile(
-    r"\b(?:(?P<hybrid>hybrid)"
-    r"|(?P<in_person>in[- ]person|face[- ]to[- ]face|f2f|on[- ]?site|physically"
-    r"|physical\s+(?:meeting|workshop|training|event|session)s?)"
-    r"|(?P<online>online|on-line|virtual(?:ly)?|zoom|webex|webinars?|e-?courses?|e-?learning|mooc"
+    r"\b(?:(?P<hybrid>hybrid[eao]?|hibrid[oa]|online\s*(?:\+|and|&|/)\s*offline)"
+    r"|(?P<in_person>in[- ]person|face[- ]to[- ]face|f2f|on[- ]?site|physically|offline"
+    r"|physical\s+(?:meeting|workshop|training|event|session)s?"
+    r"|(?:en\s+)?presentiel(?:le)?|presencial(?:es|mente)?|sur\s+place|in\s+situ)"
+    r"|(?P<online>online|on-line|virtual(?:ly|es)?|virtuel(?:le)?|zoom|webex|webinars?|e-?courses?|e-?learning|mooc"
+    r"|en\s+ligne|en\s+linea|a\s+distance|a\s+distancia|webinaires?|webinarios?|seminarios?\s+web"
+    r"|visioconferences?|videoconferencias?"
     r"|(?:ms\s+|microsoft\s+)?teams\s+(?:call|meeting)|(?:via|on|over)\s+(?:ms\s+)?teams"
     r"|video[- ]?(?:call|conference)s?|videoconferenc\w*|remotely))\b",
     re.IGNORECASE)
 _ALONE_BEFORE = re.compile(r"(?:^|[,;:(\-–—])\s*$")
 _ALONE_AFTER = re.compile(r"\s*(?:$|[,;:).\-–—])")
-_BOTH = re.compile(r"\s*(?:and|&|\+|/|plus|as well as)\s*", re.IGNORECASE)
+_BOTH = re.compile(r"\s*(?:and|&|\+|/|plus|as well as|et|y|ou|o|or)\s*", re.IGNORECASE)
 
 
 def _read_modality(text: str, c: _Counts) -> Modality | None:
+    text = fold(text)
     found = list(_MODALITY.finditer(text))
     if any(m.lastgroup == "hybrid" for m in found) or (c.room and c.online):
         return "hybrid"
@@ -337,21 +345,27 @@ _KIND = re.compile(r"""
         (?:\W+\w+){0,5}?\W+(?:guidance|guidelines?|guide|toolkit|tool|manual|handbook)\b
       | \b(?:guidance|guidelines?|toolkit|manual|handbook)\b
         (?:\W+\w+){0,5}?\W+(?:launched|published|released)\b)
-  | (?P<online_course>\b(?:online|e-?learning|self-paced)\s+courses?\b|\be-?courses?\b|\bmooc\b|\be-?learning\b)
-  | (?P<webinar>\bwebinars?\b)
-  | (?P<pilot_project>\bpilot(?:ed|ing|s)?\b)
-  | (?P<workshop>\b(?:workshops?|wks?h?ps?|wrkshps?)\b)
-  | (?P<training>\b(?:trainings?|(?<!of\s)courses?|coaching|train-the-trainers?|training-of-trainers)\b)
+  | (?P<online_course>\b(?:online|e-?learning|self-paced)\s+courses?\b|\be-?courses?\b|\bmooc\b|\be-?learning\b
+                  |\bcours\s+en\s+ligne\b|\bcursos?\s+(?:en\s+linea|virtual(?:es)?|online)\b)
+  | (?P<webinar>\b(?:webinars?|webinaires?|webinarios?|seminarios?\s+web|seminaires?\s+en\s+ligne)\b)
+  | (?P<pilot_project>\b(?:pilot(?:ed|ing|s)?|pilote|piloto|projets?\s+pilotes?|proyectos?\s+pilotos?)\b)
+  | (?P<workshop>\b(?:workshops?|wks?h?ps?|wrkshps?|ateliers?|talleres|taller|seminars?|seminaires?
+                  |seminarios?)\b)
+  | (?P<training>\b(?:trainings?|(?<!of\s)courses?|coaching|train-the-trainers?|training-of-trainers|tot
+                  |training\s+of\s+trainers|formations?|formacion(?:es)?|capacitaci(?:on|ones)|cursos?|(?<!au\s)(?<!en\s)cours
+                  |entrenamientos?|stages?\s+de\s+formation)\b)
   | (?P<meeting>\b(?:meetings?|mtgs?|consultations?|briefings?|side[-\ ]events?|round[-\ ]?tables?
+                  |kick[-\ ]?offs?|reunions?|reuniones|rencontres?|consultas?|mesas?\s+redondas?|tables?\s+rondes?
                   |calls?(?!\s+for\b))\b)
 """, re.IGNORECASE | re.VERBOSE)
 
 
-_NEGATION = re.compile(r"\b(?:no|not\s+an?|without)\s+$", re.IGNORECASE)
+_NEGATION = re.compile(r"\b(?:no|not\s+an?|without|sans|sin|pas\s+de|aucune?|ningun[oa]?)\s+$", re.IGNORECASE)
 
 
 def _kind_matches(text: str) -> list[re.Match[str]]:
     """Activity words, leaving out negated ones ("no meeting yet")."""
+    text = fold(text)
     return [m for m in _KIND.finditer(text) if not _NEGATION.search(text, max(0, m.start() - 12), m.start())]
 
 
@@ -409,15 +423,17 @@ _CLAUSE_BREAK = re.compile(r"[()]|[,;:|\n]|\s[-–—]+\s|—")
 # "(5 women among 20 delegates) at the steering mtg".
 _LEADING_FILLER = re.compile(
     r"^(?:(?:we|i|ran|held|organi[sz]ed|co-organi[sz]ed|delivered|conducted|hosted|facilitated|gave"
-    r"|took\s+part\s+in|participated\s+in|attended|joined|at|in|on|during|with|w/|for|the|a|an|our)\s+)+",
+    r"|took\s+part\s+in|participated\s+in|attended|joined|at|in|on|during|with|w/|for|the|a|an|our"
+    r"|nous\s+avons|avons|organis[ée]e?s?|tenue?|realizamos|organizamos|hemos|se\s+realiz[óo])\s+)+",
     re.IGNORECASE)
 _TRAILING_FILLER = re.compile(
-    r"(?:[\s,.;:(\-–—]+|(?:^|\s+)(?:on|in|at|from|to|by|for|with|w/|and|&|of|the|a|an|incl\.?|including))+$",
+    r"(?:[\s,.;:(\-–—]+|(?:^|\s+)(?:on|in|at|from|to|by|for|with|w/|and|&|of|the|a|an|incl\.?|including"
+    r"|de|du|des|en|à|a|au|aux|et|y|del|la|le|les|el|los|pour|para|con|avec|sur|sobre|dont))+$",
     re.IGNORECASE)
 # Clock times are cut from titles like dates ("webinar 2 pm 12 March").
 _CLOCK = re.compile(r"\b\d{1,2}(?::\d\d)?\s*(?:am|pm)\b|\b\d{1,2}:\d\d\b(?:\s*(?-i:[A-Z]{3,4})\b)?", re.IGNORECASE)
 _EMPTY_PARENS = re.compile(r"\([^\w()]*\)")
-_TOPIC = re.compile(r"^(?:on|about|regarding)\s", re.IGNORECASE)
+_TOPIC = re.compile(r"^(?:on|about|regarding|sur|sobre|concernant|acerca\s+de)\s", re.IGNORECASE)
 
 
 def _clauses(text: str) -> list[tuple[int, str]]:
@@ -438,7 +454,7 @@ def _clauses(text: str) -> list[tuple[int, str]]:
 def _tidy(clause: str) -> str:
     """A clause without filler, or "" when nothing in it could be a title."""
     clause = clause.strip(" -–—.,;:")
-    if _MODALITY.fullmatch(clause) and not _KIND.search(clause):  # ", in person," is not a title
+    if _MODALITY.fullmatch(fold(clause)) and not _KIND.search(fold(clause)):  # ", in person," is not a title
         return ""
     clause = _TRAILING_FILLER.sub("", _LEADING_FILLER.sub("", clause))
     return clause if re.search(r"[^\W\d]", clause) else ""
@@ -460,11 +476,14 @@ def _read_title(text: str, dates: list[tuple[int, int]], counts: list[tuple[int,
         pick = next((i for i in early if len(clauses[i].split()) >= 3), early[0] if early else None)
     if pick is None:
         return ""
-    raw = [c for _, c in raw]
     title = clauses[pick]
+    # "Webinar: gender mainstreaming in …": the activity word names what follows the colon.
+    if pick + 1 < len(raw) and len(title.split()) <= 2 and text[:raw[pick + 1][0]].rstrip().endswith(":"):
+        title = f"{title}: {clauses[pick + 1]}"
+    raw = [c for _, c in raw]
     # "Training in Dar es Salaam, Tanzania, on plastic waste": keep the topic.
     topic = next((c for c in raw[pick + 1:pick + 3] if _TOPIC.match(c)), None)
-    if topic and not re.search(r"\s(?:on|about)\s", title, re.IGNORECASE):
+    if topic and not re.search(r"\s(?:on|about|sur|sobre)\s", title, re.IGNORECASE):
         title = f"{title} {_TRAILING_FILLER.sub('', topic)}"
     if len(title) > TITLE_MAX:
         title = title[:TITLE_MAX].rsplit(" ", 1)[0].rstrip(" ,;:-") + "…"
@@ -474,19 +493,67 @@ def _read_title(text: str, dates: list[tuple[int, int]], counts: list[tuple[int,
 # --- the whole message --------------------------------------------------------
 
 
+# Slack mentions, channel links, links and emoji say nothing about the activity.
+_CHAT_NOISE = re.compile(
+    r"<[@#!][^>]*>|<(?:https?|mailto):[^>]*>|\bhttps?://\S+|:[a-z0-9_+'-]+:"
+    r"|[\U0001F000-\U0001FAFF\u2600-\u27BF\u2B00-\u2BFF\uFE0F\u200D]")
+_STATUS_WORDS = {
+    "planned": r"planned|upcoming|forthcoming|to\s+be\s+held|will\s+be\s+held|scheduled|pr[ée]vue?s?|[àa]\s+venir"
+               r"|planifi[ée]e?s?|se\s+tiendra|previst[oa]s?|programad[oa]s?|planificad[oa]s?"
+               r"|se\s+realizar[áa]|pr[óo]xim[oa]",
+    "done": r"done|held|completed|delivered|r[ée]alis[ée]e?s?|termin[ée]e?s?|tenue?|realizad[oa]|completad[oa]"
+            r"|celebrad[oa]",
+}
+# "planned: national workshop …": a status word before a colon sets the status and leaves the title.
+_LEADING_STATUS = re.compile(
+    rf"^\s*\[?(?:(?P<planned>{_STATUS_WORDS['planned']})|(?P<done>{_STATUS_WORDS['done']}))\]?\s*[:\-–—]\s*",
+    re.IGNORECASE)
+_PLANNED_ANYWHERE = re.compile(rf"\b(?:{_STATUS_WORDS['planned']})\b", re.IGNORECASE)
+
+
+def _read_status(body: str) -> tuple[str | None, str]:
+    """("planned" | "done" | None, the body without a leading status word)."""
+    lead = _LEADING_STATUS.match(body)
+    if lead:
+        return lead.lastgroup, body[lead.end():]
+    return ("planned" if _PLANNED_ANYWHERE.search(body) else None), body
+
+
+# Words that mostly belong to one of the three languages; enough of them tell
+# which one a message is written in.
+_FUNCTION_WORDS = {
+    "en": set("the and of with for from to at on in was were women men participants held "
+              "workshop training meeting countries".split()),
+    "fr": set("le la les des du au aux et avec pour sur dont une à été femmes hommes pays "
+              "atelier formation réunion ligne présentiel".split()),
+    "es": set("el los las del al y con para sobre una fue mujeres hombres países país "
+              "taller capacitación reunión curso línea presencial".split()),
+}
+
+
+def detect_language(text: str) -> str:
+    """"en", "fr" or "es": the language with the most of its own words in the text."""
+    words = re.findall(r"[^\W\d_]+", text.lower())
+    scores = {lang: sum(w in vocab for w in words) for lang, vocab in _FUNCTION_WORDS.items()}
+    best = max(scores.values())
+    return next(lang for lang in ("en", "fr", "es") if scores[lang] == best) if best else "en"
+
+
 def extract_log_fields(text: str, today: date) -> LogFields:
     """Every field a log message states; contradictions go to `problems`, never dropped silently."""
-    body = _COMMAND.sub("", text, count=1)
+    body = _CHAT_NOISE.sub(" ", _COMMAND.sub("", text, count=1))
+    status, body = _read_status(body)
     problems: list[str] = []
     start = end = None
     date_span: tuple[int, int] | None = None
+    year_taken, readings = False, ()
     try:
-        found = find_dates(body, today)
+        found = find_dates(body, today, planned=status == "planned")
         if found:
-            start, end, date_span = found.start, found.end, found.span
+            start, end, date_span, year_taken = found.start, found.end, found.span, found.year_taken
     except DateError as error:
         problems.append(error.message)
-        date_span = error.span
+        date_span, readings = error.span, error.readings
 
     # Numbers inside the date are not counts.
     counted = _mask(body, date_span) if date_span else body
@@ -505,4 +572,8 @@ def extract_log_fields(text: str, today: date) -> LogFields:
         title=_read_title(body, [date_span] if date_span else [], sorted(counts.spans)),
         languages=_read_languages(body),
         problems=problems,
+        status=status,
+        language=detect_language(body),
+        year_taken=year_taken,
+        date_readings=readings,
     )
