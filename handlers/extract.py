@@ -14,9 +14,10 @@ from difflib import SequenceMatcher
 from itertools import pairwise
 from typing import Literal
 
-from handlers.dates import DateError, DateSpan, find_dates, fold
+from handlers.dates import DateError, DateSpan, find_dates, fold, month_numbers
+from plan_data.countries import country_mentions, find_city, find_code_lists, resolve_country
 
-__all__ = ["Kind", "LogFields", "Modality", "extract_log_fields"]
+__all__ = ["Kind", "LogFields", "Modality", "Places", "detect_language", "extract_log_fields", "read_places"]
 
 Modality = Literal["in_person", "online", "hybrid"]
 Kind = Literal["workshop", "training", "webinar", "online_course", "meeting",
@@ -44,6 +45,7 @@ class LogFields:
     language: str = "en"  # the language the message is written in
     year_taken: bool = False  # the date had no year: the reply says which one was taken
     date_readings: tuple[DateSpan, ...] = ()  # a numeric date that reads two ways
+    date_phrase: str = ""  # the date as typed
 
 
 _COMMAND = re.compile(r"^\s*(?:@\S+\s+)?/?log\b\s*:?\s*", re.IGNORECASE)
@@ -541,7 +543,7 @@ def detect_language(text: str) -> str:
 
 def extract_log_fields(text: str, today: date) -> LogFields:
     """Every field a log message states; contradictions go to `problems`, never dropped silently."""
-    body = _CHAT_NOISE.sub(" ", _COMMAND.sub("", text, count=1))
+    body = _CHAT_NOISE.sub(lambda m: " " * len(m[0]), _COMMAND.sub("", text, count=1))
     status, body = _read_status(body)
     problems: list[str] = []
     start = end = None
@@ -576,4 +578,121 @@ def extract_log_fields(text: str, today: date) -> LogFields:
         language=detect_language(body),
         year_taken=year_taken,
         date_readings=readings,
+        date_phrase=body[date_span[0]:date_span[1]] if date_span else "",
     )
+
+
+# --- places -------------------------------------------------------------------
+
+
+@dataclass
+class Places:
+    """The countries a log names, where it was held, and what could not be placed."""
+
+    countries: list[str]  # alpha-2 codes, the host first, then the others in order of mention
+    host: str | None  # where it took place: the country of its city, else the first named
+    unresolved: list[str]  # words in the place of a place that name no country or city known
+    stated: int | None  # "from 9 countries": how many countries the message says took part
+    city: str | None = None  # the first city named, as GeoNames spells it
+
+
+_STATED = re.compile(r"(?<![\w.,])(\d{1,3})\s+(?:other\s+|autres\s+|otros\s+)?(?:countries|pays|pa[ií]ses|nations"
+                     r"|naciones|member\s+states|[ÉE]tats\s+membres|Estados\s+miembros|Parties|Partes)\b",
+                     re.IGNORECASE)
+# A capitalised phrase of up to four words, joined by the small words of place names
+# ("Dar es Salaam", "Port of Spain", "Santo Domingo de los Colorados").
+_CAPITALISED = re.compile(r"(?<![\w'’])[A-ZÀ-Þ][\w'’.-]*(?:\s+(?:(?:es|of|de|del|la|los|el|do|da)\s+)?[A-ZÀ-Þ][\w'’.-]*){0,3}")
+_PLACE_BEFORE = re.compile(r"(?:\b(?:in|at|à|en|au|aux|dans|desde|from|near|hosted\s+by|city\s+of|ville\s+de|ciudad\s+de)"
+                           r"|[,;(/]|\b(?:and|et|y)|[-–—])\s*$", re.IGNORECASE)
+_PLACE_PREPOSITION = re.compile(r"\b(?:in|at|à|en|au|aux|dans|desde|near)\s+$", re.IGNORECASE)
+_PLACE_AFTER = re.compile(r"\s*(?:$|[,;.)/]|\s[-–—]\s|\b(?:and|et|y)\b|\d)")
+# Cities named like the conventions: "Basel" here is the Basel Convention.
+_CONVENTION_WORDS = re.compile(r"\s*(?:conventions?|conv\b|cop\b|protocol|secretariat|/|&|,?\s+(?:Rotterdam|Stockholm))",
+                               re.IGNORECASE)
+_CONVENTION_CITIES = frozenset("basel rotterdam stockholm minamata bale bâle basilea estocolmo".split())
+_LANGUAGE_NAMES = frozenset(_LANGUAGE_CODES) | frozenset(
+    "anglais francais espagnol portugais arabe russe chinois ingles frances espanol portugues".split())
+_NOT_PLACE_WORDS = frozenset(
+    "the a an our their my this that le la les un une el los las mi nuestro notre".split())
+
+
+def _is_word_not_place(phrase: str) -> bool:
+    low = fold(phrase)
+    first = low.split()[0]
+    return (first in _NOT_PLACE_WORDS or low in _LANGUAGE_NAMES or low.rstrip(".") in month_numbers()
+            or bool(_KIND.fullmatch(low) or _MODALITY.fullmatch(low) or _RELATIVE_WORD.fullmatch(low))
+            or any(sum(c.isupper() for c in w) >= 2 for w in phrase.split()))  # an acronym: PIC, ESM, DNAs
+
+
+_RELATIVE_WORD = re.compile(r"(?:mon|tues|wednes|thurs|fri|satur|sun)day|today|yesterday|hier|ayer|lundi|mardi"
+                            r"|mercredi|jeudi|vendredi|lunes|martes|miercoles|jueves|viernes", re.IGNORECASE)
+
+
+def read_places(text: str) -> Places:
+    """Countries by name (three languages), ISO code lists and cities, and the words in
+    the place of a place that name none of them, so that the reply can say so."""
+    body = _CHAT_NOISE.sub(lambda m: " " * len(m[0]), text)
+    codes: list[str] = []
+    host: str | None = None
+    taken: list[tuple[int, int]] = []
+    city_host = city_name = None
+    first_place: list[tuple[int, str]] = []  # (position, code) for the host
+    for span, country in country_mentions(body):
+        taken.append(span)
+        if country is None:  # "Port of Spain" hides "Spain" and is a city
+            city = find_city(body[span[0]:span[1]])
+            country = city.country if city else None
+            if city and city_host is None:
+                city_host, city_name = city.country.code, city.name
+        if country is not None:
+            codes.append(country.code)
+            first_place.append((span[0], country.code))
+    for span, countries in find_code_lists(body):
+        taken.append(span)
+        codes += [c.code for c in countries]
+    unresolved: list[str] = []
+    for m in _CAPITALISED.finditer(body):
+        if any(a < m.end() and m.start() < b for a, b in taken):
+            continue
+        words = m.group().rstrip(".'’").split()
+        at = m.start()
+        while words:
+            place, n = None, len(words)
+            for n in range(len(words), 0, -1):
+                phrase = " ".join(words[:n])
+                if _is_word_not_place(phrase):
+                    continue
+                country = resolve_country(phrase)  # a typo of a country's name ("Senegall")
+                city = None if country else find_city(phrase)
+                after = body[at + len(phrase):]
+                if city and (fold(phrase) in _CONVENTION_CITIES or _CONVENTION_WORDS.match(after)):
+                    city = None
+                if country or city:
+                    place = country or city.country
+                    break
+            if place is not None:
+                codes.append(place.code)
+                if city_host is None and not country:
+                    city_host, city_name = place.code, city.name
+                first_place.append((at, place.code))
+            else:
+                n = len(words)
+                phrase = " ".join(words)
+                before = body[max(0, at - 15):at]
+                after = body[at + len(phrase):]
+                listed = _PLACE_BEFORE.search(before) and _PLACE_AFTER.match(after)
+                # Beside a place or after "in": a word meant as a place ("workshop in Atlantis").
+                near_place = any(0 <= at - b <= 6 or 0 <= a - (at + len(phrase)) <= 6 for a, b in taken)
+                if listed and (_PLACE_PREPOSITION.search(before) or near_place) and not _is_word_not_place(phrase):
+                    unresolved.append(phrase)
+            consumed = " ".join(words[:n])
+            taken.append((at, at + len(consumed)))
+            at = body.find(words[n], at + len(consumed)) if n < len(words) else at
+            words = words[n:]
+    countries = list(dict.fromkeys(codes))
+    host = city_host or (min(first_place)[1] if first_place else None) or (countries[0] if countries else None)
+    if host:
+        countries = [host] + [c for c in countries if c != host]
+    stated = _STATED.search(body)
+    return Places(countries, host, list(dict.fromkeys(unresolved)), int(stated.group(1)) if stated else None,
+                  city_name)

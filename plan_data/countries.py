@@ -79,8 +79,18 @@ def find_countries(text: str) -> list[Country]:
     capitals and standing alone ("UK", not "us"); ISO codes and cities do not
     count.
     """
-    index = _index()
     found: dict[str, Country] = {}
+    for _, country in country_mentions(text):
+        if country is not None and country.code not in found:
+            found[country.code] = country
+    return list(found.values())
+
+
+def country_mentions(text: str) -> list[tuple[tuple[int, int], Country | None]]:
+    """Where find_countries reads each name; None for a place that hides a
+    country's name ("Port of Spain", "Niger Delta")."""
+    index = _index()
+    found = []
     for match in index.pattern.finditer(_plain(text)):
         words = match[0]
         if match["abbr"]:
@@ -90,9 +100,8 @@ def find_countries(text: str) -> list[Country]:
             if words.islower() and key in index.capitalised_only:
                 continue
             country = index.by_key.get(key)
-        if country is not None and country.code not in found:
-            found[country.code] = country
-    return list(found.values())
+        found.append((match.span(), country))
+    return found
 
 
 # --- normalising what people type -------------------------------------------
@@ -110,8 +119,15 @@ def _plain(text: str) -> str:
     undotted initials ("U.K." -> "UK"); case is kept for abbreviations."""
     text = text.translate(_PUNCTUATION)
     if not text.isascii():
-        text = "".join(c for c in unicodedata.normalize("NFKD", text) if not unicodedata.combining(c))
-    return _DOTTED_INITIALS.sub(lambda m: m[0].replace(".", ""), text)
+        text = "".join(map(_unaccented, text))
+    # "U.K." -> "UK  ": the same length, so that offsets stay those of the text typed.
+    return _DOTTED_INITIALS.sub(lambda m: m[0].replace(".", "").ljust(len(m[0])), text)
+
+
+def _unaccented(c: str) -> str:
+    """One character without its accents ("é" -> "e"), still one character."""
+    base = "".join(b for b in unicodedata.normalize("NFKD", c) if not unicodedata.combining(b))
+    return base if len(base) == 1 else c
 
 
 def _words(name: str) -> list[str]:
