@@ -236,7 +236,7 @@ def _raw(m: re.Match[str], text: str) -> str:
     return _LEAD_WORD.sub("", text[m.start():m.end()])
 
 
-def _from_words(m: re.Match[str], text: str, today: date, planned: bool) -> tuple[int, DateSpan] | None:
+def _from_words(m: re.Match[str], text: str, today: date, planned: bool, day_first: bool) -> tuple[int, DateSpan] | None:
     g = m.groupdict()
     month_group = "m1" if g.get("m1") else "m2"
     has_year = bool(g.get("y1") or g.get("y2"))
@@ -252,14 +252,14 @@ def _from_words(m: re.Match[str], text: str, today: date, planned: bool) -> tupl
     return (_RANK_FULL if has_year else _RANK_YEARLESS), result
 
 
-def _from_iso(m: re.Match[str], text: str, today: date, planned: bool) -> tuple[int, DateSpan]:
+def _from_iso(m: re.Match[str], text: str, today: date, planned: bool, day_first: bool) -> tuple[int, DateSpan]:
     g = m.groupdict()
     y1, m1, d1 = int(g["y1"]), int(g["m1"]), int(g["d1"])
     y2, m2, d2 = (int(g["y2"]), int(g["m2"]), int(g["d2"])) if g.get("y2") else (y1, m1, d1)
     return _RANK_FULL, _span(y1, m1, d1, y2, m2, d2, _raw(m, text), m.span())
 
 
-def _from_numeric(m: re.Match[str], text: str, today: date, planned: bool) -> tuple[int, DateSpan | DateError]:
+def _from_numeric(m: re.Match[str], text: str, today: date, planned: bool, day_first: bool) -> tuple[int, DateSpan | DateError]:
     """Day-first or month-first, whichever is possible; both possible is asked."""
     g = m.groupdict()
     raw, span = _raw(m, text), m.span()
@@ -272,8 +272,8 @@ def _from_numeric(m: re.Match[str], text: str, today: date, planned: bool) -> tu
     if a2 is None:
         a2, b2 = a1, b1
     readings, first_error = [], None
-    for day_first in (True, False):
-        parts = (a1, b1, a2, b2) if not day_first else (b1, a1, b2, a2)  # as (month, day) pairs
+    for reads_day_first in (True, False):
+        parts = (b1, a1, b2, a2) if reads_day_first else (a1, b1, a2, b2)  # as (month, day) pairs
         try:
             readings.append(_span(y1, parts[0], parts[1], y2, parts[2], parts[3], raw, span))
         except DateError as error:
@@ -283,11 +283,12 @@ def _from_numeric(m: re.Match[str], text: str, today: date, planned: bool) -> tu
         raise first_error
     if len(readings) == 1:
         return _RANK_FULL, readings[0]
-    day_first, month_first = readings
+    if day_first:  # written in French or Spanish, where dates are always day-first
+        return _RANK_FULL, readings[0]
     return _RANK_AMBIGUOUS, DateError(
-        f"“{raw}” can be read day-first ({describe_span(day_first)}) or month-first "
-        f"({describe_span(month_first)}); which is it? Pick one, or write the month as a word.",
-        span, (day_first, month_first))
+        f"“{raw}” can be read day-first ({describe_span(readings[0])}) or month-first "
+        f"({describe_span(readings[1])}); which is it? Pick one, or write the month as a word.",
+        span, tuple(readings))
 
 
 def describe_span(found: DateSpan) -> str:
@@ -297,7 +298,7 @@ def describe_span(found: DateSpan) -> str:
     return f"{_fmt(found.start)} – {_fmt(found.end)}"
 
 
-def _from_relative(m: re.Match[str], text: str, today: date, planned: bool) -> tuple[int, DateSpan] | None:
+def _from_relative(m: re.Match[str], text: str, today: date, planned: bool, day_first: bool) -> tuple[int, DateSpan] | None:
     g = m.groupdict()
     start = end = None
     if g["today"]:
@@ -328,7 +329,7 @@ def _from_relative(m: re.Match[str], text: str, today: date, planned: bool) -> t
     return _RANK_RELATIVE, DateSpan(start, end, m.span())
 
 
-_Builder = Callable[[re.Match[str], str, date, bool], "tuple[int, DateSpan | DateError] | None"]
+_Builder = Callable[[re.Match[str], str, date, bool, bool], "tuple[int, DateSpan | DateError] | None"]
 _PATTERNS: list[tuple[re.Pattern[str], _Builder]] = [
     (_ISO_RANGE, _from_iso),
     *((p, _from_numeric) for p in _NUMERIC_PATTERNS),
@@ -339,10 +340,12 @@ _PATTERNS: list[tuple[re.Pattern[str], _Builder]] = [
 ]
 
 
-def find_dates(text: str, today: date, planned: bool = False) -> DateSpan | None:
+def find_dates(text: str, today: date, planned: bool = False, day_first: bool = False) -> DateSpan | None:
     """The activity's date span in `text`, or None when it names no date.
 
     `planned`: the activity is still to come, so a date without a year is the next one.
+    `day_first`: the text is in a language that writes numeric dates day-first only
+    (French, Spanish), so 03/05/2024 is 3 May without asking.
     Raises DateError for a date that cannot be right (31 Feb 2024, 2024-13-01, an
     end before the start) or that reads two ways (03/05/2024, with `readings`), so
     the bot can tell the user what to fix.
@@ -352,7 +355,7 @@ def find_dates(text: str, today: date, planned: bool = False) -> DateSpan | None
     for pattern, build in _PATTERNS:
         for m in pattern.finditer(work):
             try:
-                result = build(m, text, today, planned)
+                result = build(m, text, today, planned, day_first)
             except DateError as error:
                 result = (_RANK_FULL, error)
             if result is None:

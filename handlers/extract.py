@@ -84,6 +84,10 @@ _MEN_LETTER_LABEL = re.compile(r"\b[MH]\s*[:=]\s*" + _NUM)
 # "(14F, 21M)": capitals only, and an M only next to an F/W, because "5 M" is
 # also five million.
 _WOMEN_LETTER = re.compile(_NUM + r"\s?[FW]\b")
+# In Spanish, M and H side by side are mujeres and hombres.
+_MUJERES_HOMBRES = re.compile(_NUM + r"\s?M\b(?=.{0,12}?\d+\s?H\b)|" + _NUM.replace("sign", "sign2").replace("?P<n>", "?P<n2>")
+                              + r"\s?H\b(?=.{0,12}?\d+\s?M\b)")
+_M_FOR_MUJERES = re.compile(_NUM + r"\s?M\b")
 _MEN_LETTER = re.compile(_NUM + r"\s?[MH]\b")  # H: hombres, hommes
 _WOMEN_SHARE = re.compile(r"(?<![\w.])(?P<pct>\d{1,3}(?:\.\d+)?)\s*%\s*"
                           r"(?:of\s+(?:them|the\s+participants|participants|attendees)\s+)?(?:were\s+)?"
@@ -111,7 +115,7 @@ _ROLE_NOUNS = frozenset((
     "analyst auditor coordinator "
     "delegue representant fonctionnaire douanier agent expert inspecteur technicien cadre "
     "delegado representante funcionario aduanero agente experto experta inspector tecnico oficial "
-    "especialista miembro membre estudiante etudiant").split()) | {"focal point", "point focal", "punto focal"}
+    "especialista miembro membre estudiante etudiant recycleur reciclador").split()) | {"focal point", "point focal", "punto focal"}
 # Counted before the event, not who came: "230 registered, 180 attended" is 180.
 _BEFORE_EVENT = frozenset("registered invited expected nominated inscrits invites inscritos invitados".split())
 # Words that end the search for a noun: "9 countries", "15 GRULAC countries and experts".
@@ -162,7 +166,9 @@ def _people_noun(words: str) -> tuple[str, int] | None:
     prev = ""
     for w in re.finditer(_WORD, words):
         low = fold(w.group())
-        one = low[:-1] if low.endswith("s") else low
+        # English and French plurals add -s, Spanish ones -s or -es ("inspectores")
+        singulars = {low, low[:-1] if low.endswith("s") else low, low[:-2] if low.endswith("es") else low}
+        one = next((w for w in singulars if w in _TOTAL_NOUNS or w in _ROLE_NOUNS), low[:-1] if low.endswith("s") else low)
         if low in _BEFORE_EVENT:
             return "before", w.end()
         if one in _TOTAL_NOUNS or (low.startswith("pa") and 8 <= len(low) <= 14
@@ -211,6 +217,8 @@ def _read_counts(text: str) -> _Counts:
     men_label, work = _take(_MEN_LABEL, work, c.spans)
     women_letter, work = _take(_WOMEN_LETTER_LABEL, work, c.spans)
     men_letter, work = _take(_MEN_LETTER_LABEL, work, c.spans) if women_letter else ([], work)
+    if not women_letter and _MUJERES_HOMBRES.search(work):  # "(8 M / 10 H)": mujeres, hombres
+        women_letter, work = _take(_M_FOR_MUJERES, work, c.spans)
     more_women, work = _take(_WOMEN_LETTER, work, c.spans)
     women_letter += more_women
     more_men, work = _take(_MEN_LETTER, work, c.spans) if women_letter else ([], work)
@@ -545,12 +553,13 @@ def extract_log_fields(text: str, today: date) -> LogFields:
     """Every field a log message states; contradictions go to `problems`, never dropped silently."""
     body = _CHAT_NOISE.sub(lambda m: " " * len(m[0]), _COMMAND.sub("", text, count=1))
     status, body = _read_status(body)
+    language = detect_language(body)
     problems: list[str] = []
     start = end = None
     date_span: tuple[int, int] | None = None
     year_taken, readings = False, ()
     try:
-        found = find_dates(body, today, planned=status == "planned")
+        found = find_dates(body, today, planned=status == "planned", day_first=language in ("fr", "es"))
         if found:
             start, end, date_span, year_taken = found.start, found.end, found.span, found.year_taken
     except DateError as error:
@@ -575,7 +584,7 @@ def extract_log_fields(text: str, today: date) -> LogFields:
         languages=_read_languages(body),
         problems=problems,
         status=status,
-        language=detect_language(body),
+        language=language,
         year_taken=year_taken,
         date_readings=readings,
         date_phrase=body[date_span[0]:date_span[1]] if date_span else "",
