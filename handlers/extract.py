@@ -76,8 +76,9 @@ _TOTAL_BEFORE_WOMEN = re.compile(
     _NUM + rf"(?=\s*\((?:incl\.?|including|of\s+whom|with|dont|dont|de\s+(?:ellas|ellos|los\s+cuales)|con)?"
     rf"\s*\d+\s*(?:{_WOMEN_WORD}|(?-i:F|W))\b)",
     re.IGNORECASE)
-_WOMEN_LABEL = re.compile(rf"\b{_WOMEN_WORD}\s*[:=]\s*" + _NUM, re.IGNORECASE)
-_MEN_LABEL = re.compile(rf"\b{_MEN_WORD}\s*[:=]\s*" + _NUM, re.IGNORECASE)
+# "women: 14", "women 14, men 21", "femmes : 3"
+_WOMEN_LABEL = re.compile(rf"\b{_WOMEN_WORD}\s*[:=]?\s*" + _NUM + r"(?!\s*%)", re.IGNORECASE)
+_MEN_LABEL = re.compile(rf"\b{_MEN_WORD}\s*[:=]?\s*" + _NUM + r"(?!\s*%)", re.IGNORECASE)
 # "F:12 M:18", "F=7 H=11": capital letters only, a man's letter only next to a woman's.
 _WOMEN_LETTER_LABEL = re.compile(r"\b[FW]\s*[:=]\s*" + _NUM)
 _MEN_LETTER_LABEL = re.compile(r"\b[MH]\s*[:=]\s*" + _NUM)
@@ -107,7 +108,7 @@ _JOINER = re.compile(r"[\s\0]*(?:,|\+|&|\band\b|\bplus\b)?[\s\0]*", re.IGNORECAS
 # are added up when several are listed ("12 customs officers and 8 prosecutors").
 _TOTAL_NOUNS = frozenset((
     "participant people ppl person pax attendee trainee learner attended joined "
-    "participante personne persona asistente stagiaire apprenant alumno asistieron").split())
+    "participante personne persona pers asistente stagiaire apprenant alumno asistieron").split())
 _ROLE_NOUNS = frozenset((
     "delegate representative rep official officer staff expert stakeholder technician "
     "inspector registrar practitioner specialist member journalist farmer recycler "
@@ -359,7 +360,7 @@ _KIND = re.compile(r"""
                   |\bcours\s+en\s+ligne\b|\bcursos?\s+(?:en\s+linea|virtual(?:es)?|online)\b)
   | (?P<webinar>\b(?:webinars?|webinaires?|webinarios?|seminarios?\s+web|seminaires?\s+en\s+ligne)\b)
   | (?P<pilot_project>\b(?:pilot(?:ed|ing|s)?|pilote|piloto|projets?\s+pilotes?|proyectos?\s+pilotos?)\b)
-  | (?P<workshop>\b(?:workshops?|wks?h?ps?|wrkshps?|ateliers?|talleres|taller|seminars?|seminaires?
+  | (?P<workshop>\b(?:workshops?|w(?:or|r)?ks?h?o?ps?|ateliers?|talleres|taller|seminars?|seminaires?
                   |seminarios?)\b)
   | (?P<training>\b(?:trainings?|(?<!of\s)courses?|coaching|train-the-trainers?|training-of-trainers|tot
                   |training\s+of\s+trainers|formations?|formacion(?:es)?|capacitaci(?:on|ones)|cursos?|(?<!au\s)(?<!en\s)cours
