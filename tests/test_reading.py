@@ -69,12 +69,19 @@ def test_fewer_countries_named_than_stated_asks_for_them_with_the_edit_button(ch
 
 
 def test_a_date_that_reads_two_ways_offers_both_and_either_button_logs_it(chat, ctx):
-    reply = chat("log Taller nacional, Lima, 03/05/2024, 30 participantes (17 mujeres)")
+    reply = chat("log National workshop, Lima, 03/05/2024, 30 participants (17 women)")
     assert reply.kind is ReplyKind.ERROR and "day-first" in reply.text
     labels = [a.label for a in reply.actions]
     assert labels == ["3 May 2024", "5 March 2024"]
     logged = chat(reply.actions[1].command)
     assert logged.kind is ReplyKind.DONE and "5 Mar 2024" in logged.text and "Countries: Peru" in logged.text
+
+
+def test_french_and_spanish_numeric_dates_are_day_first(chat):
+    for message in ("log Taller nacional, Lima, 03/05/2024, 30 participantes (17 mujeres)",
+                    "log Atelier national, Lomé, 03/05/2024, 30 participants dont 17 femmes"):
+        reply = chat(message)
+        assert reply.kind is ReplyKind.DONE and "3 May 2024" in reply.text
 
 
 def test_a_year_less_date_says_which_year_it_took_held_or_planned(chat, ctx):
