@@ -70,7 +70,8 @@ _MEN = re.compile(_NUM + rf"\s*{_MEN_WORD}\b" + _NOT_PEOPLE_AFTER, re.IGNORECASE
 _WOMEN_WERE = re.compile(_NUM + rf"(?=\s+(?:were|are|was)\s+{_WOMEN_WORD}\b)", re.IGNORECASE)
 # "14 of the 35 participants were women", "9 of them women": only the 14 is taken.
 _WOMEN_OF = re.compile(
-    _NUM + r"(?=\s+of\s+(?:them|whom|the\s+\d[\d,]*\s+[^\W\d]+)\s+(?:were\s+)?(?:women|females?)\b)", re.IGNORECASE)
+    _NUM + r"(?=\s+(?:of\s+(?:them|whom|the\s+\d[\d,]*\s+[^\W\d]+)|de\s+(?:ellas|ellos)|d'entre\s+(?:elles|eux))"
+    rf"\s+(?:were\s+|eran\s+|[ée]taient\s+|sont\s+|son\s+)?{_WOMEN_WORD}\b)", re.IGNORECASE)
 # "35 (14 women)": a bare number right before a women count is the total.
 _TOTAL_BEFORE_WOMEN = re.compile(
     _NUM + rf"(?=\s*\((?:incl\.?|including|of\s+whom|with|dont|dont|de\s+(?:ellas|ellos|los\s+cuales)|con)?"
@@ -82,6 +83,7 @@ _MEN_LABEL = re.compile(rf"\b{_MEN_WORD}\s*[:=]?\s*" + _NUM + r"(?!\s*%)", re.IG
 # "F:12 M:18", "F=7 H=11": capital letters only, a man's letter only next to a woman's.
 _WOMEN_LETTER_LABEL = re.compile(r"\b[FW]\s*[:=]\s*" + _NUM)
 _MEN_LETTER_LABEL = re.compile(r"\b[MH]\s*[:=]\s*" + _NUM)
+_LETTER_PAIR = re.compile(r"\b[FW]\s*(?P<n>\d{1,6})\s*[,/;]?\s*[MH]\s*(?P<men>\d{1,6})\b(?P<sign>)")
 # "(14F, 21M)": capitals only, and an M only next to an F/W, because "5 M" is
 # also five million.
 _WOMEN_LETTER = re.compile(_NUM + r"\s?[FW]\b")
@@ -92,7 +94,8 @@ _M_FOR_MUJERES = re.compile(_NUM + r"\s?M\b")
 _MEN_LETTER = re.compile(_NUM + r"\s?[MH]\b")  # H: hombres, hommes
 _WOMEN_SHARE = re.compile(r"(?<![\w.])(?P<pct>\d{1,3}(?:\.\d+)?)\s*%\s*"
                           r"(?:of\s+(?:them|the\s+participants|participants|attendees)\s+)?(?:were\s+)?"
-                          rf"{_WOMEN_WORD}\b", re.IGNORECASE)
+                          rf"{_WOMEN_WORD}\b"
+                          rf"|\b{_WOMEN_WORD}\s*[:=]?\s*(?P<pct2>\d{{1,3}}(?:\.\d+)?)\s*%", re.IGNORECASE)
 # "participants: 45", "pax 30 (12 F)"; not "participants 2 days" nor "attendance 80%".
 _TOTAL_LABEL = re.compile(r"\b(?:participants?|participantes?|attendees|attendance|pax|ppl|people)(?:\s*[:=]\s*|\s+)"
                           + _NUM + r"(?!\s*(?:[^\W\d]|%))", re.IGNORECASE)
@@ -218,6 +221,11 @@ def _read_counts(text: str) -> _Counts:
     men_label, work = _take(_MEN_LABEL, work, c.spans)
     women_letter, work = _take(_WOMEN_LETTER_LABEL, work, c.spans)
     men_letter, work = _take(_MEN_LETTER_LABEL, work, c.spans) if women_letter else ([], work)
+    pair = _LETTER_PAIR.search(work) if not women_letter else None
+    if pair:  # "(F 13 / M 17)": the letters before their numbers
+        women_letter, men_letter = [pair], [pair]
+        c.spans.append(pair.span())
+        work = _mask(work, pair.span())
     if not women_letter and _MUJERES_HOMBRES.search(work):  # "(8 M / 10 H)": mujeres, hombres
         women_letter, work = _take(_M_FOR_MUJERES, work, c.spans)
     more_women, work = _take(_WOMEN_LETTER, work, c.spans)
@@ -225,10 +233,13 @@ def _read_counts(text: str) -> _Counts:
     more_men, work = _take(_MEN_LETTER, work, c.spans) if women_letter else ([], work)
     men_letter += more_men
     c.women = _first(sorted(women_of + women_were + women, key=lambda m: m.start()) or women_label or women_letter)
-    c.men = _first(men or men_label or men_letter)
+    if pair and not (men or men_label):
+        c.men = int(pair.group("men"))
+    else:
+        c.men = _first(men or men_label or men_letter)
     share = _WOMEN_SHARE.search(work)
     if share:
-        c.women_share = float(share.group("pct"))
+        c.women_share = float(share.group("pct") or share.group("pct2"))
         c.spans.append(share.span())
         work = _mask(work, share.span())
 
@@ -693,8 +704,11 @@ def read_places(text: str) -> Places:
                 listed = _PLACE_BEFORE.search(before) and _PLACE_AFTER.match(after)
                 # Beside a place or after "in": a word meant as a place ("workshop in Atlantis").
                 near_place = any(0 <= at - b <= 6 or 0 <= a - (at + len(phrase)) <= 6 for a, b in taken)
-                if listed and (_PLACE_PREPOSITION.search(before) or near_place) and not _is_word_not_place(phrase):
+                if (listed and (_PLACE_PREPOSITION.search(before) or near_place) and len(phrase) > 2
+                        and not _is_word_not_place(phrase)):
                     unresolved.append(phrase)
+                else:  # "University of Nairobi": the words after the first may still be a place
+                    n = 1
             consumed = " ".join(words[:n])
             taken.append((at, at + len(consumed)))
             at = body.find(words[n], at + len(consumed)) if n < len(words) else at

@@ -264,7 +264,10 @@ def activity_reply(plan: Plan, activity, title: str) -> Reply:
     fields = [Field("Kind", KIND_LABELS.get(activity.kind, activity.kind))]
     fields.append(Field("When", _dates(activity.start_date, activity.end_date)))
     names = [get_country(c.country).name for c in activity.countries if get_country(c.country)]
-    fields.append(Field("Countries", ", ".join(names) if names else "not stated"))
+    countries = ", ".join(names) if names else "not stated"
+    if activity.countries_stated and activity.countries_stated > len(names):
+        countries += f" ({len(names)} named of the {activity.countries_stated} stated)"
+    fields.append(Field("Countries", countries))
     fields.append(Field("Participants", _people(activity.participants, activity.women)))
     if activity.modality:
         fields.append(Field("Modality", MODALITY_LABELS[activity.modality]))

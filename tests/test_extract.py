@@ -289,6 +289,9 @@ def test_random_text_does_not_crash_and_is_quick():
         ("taller con 20 inspectores (6 mujeres)", 20, 6, None),
         ("atelier, 23 pers dont 8 femmes", 23, 8, None),
         ("workshop, 35 participants: women 14, men 21", 35, 14, 21),
+        ("capacitación, 32 personas, 18 de ellas mujeres", 32, 18, None),
+        ("training, 30 pax (F 13 / M 17)", 30, 13, 17),
+        ("webinar w/ 80 ppl (women 45%)", 80, 36, None),
     ],
 )
 def test_every_way_of_writing_a_split(text, participants, women, men):
@@ -361,6 +364,8 @@ def test_the_language_of_the_message(text, language):
         ("webinar on the Basel and Stockholm conventions", [], None, [], None),
         ("Training in Hazardous Waste Management for customs", [], None, [], None),
         ("IT staff went TO the meeting", [], None, [], None),
+        ("workshop at the University of Nairobi, 20 students", ["KE"], "KE", [], None),
+        ("training in Bangkok, 30 pax (F 13 / M 17)", ["TH"], "TH", [], None),
     ],
 )
 def test_places(text, countries, host, unresolved, stated):

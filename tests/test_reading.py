@@ -63,6 +63,7 @@ def test_fewer_countries_named_than_stated_asks_for_them_with_the_edit_button(ch
                  "35 participants (14 women) from 9 countries")
     assert "says 9 countries but names 1" in reply.text
     assert "countries=Ghana, …" in reply.text
+    assert "Countries: Ghana (1 named of the 9 stated)" in reply.text
     assert any(a.command == f"edit {reply.activity_id}" for a in reply.actions)
     activity, countries = stored(ctx, reply.activity_id)
     assert activity.countries_stated == 9 and countries == ["GH"]
