@@ -649,6 +649,22 @@ _RELATIVE_WORD = re.compile(r"(?:mon|tues|wednes|thurs|fri|satur|sun)day|today|y
                             r"|mercredi|jeudi|vendredi|lunes|martes|miercoles|jueves|viernes", re.IGNORECASE)
 
 
+def _in_place_position(body: str, start: int, end: int, taken: list[tuple[int, int]]) -> bool:
+    """Whether a word that names a city stands where a place is named: after "in", "à",
+    "en", set off by commas or brackets, next to a country, or right after the activity
+    word ("wkshp Nairobi"). Many cities share their name with a word ("Male: 18",
+    "Mobile app", "Split the group")."""
+    before, after = body[max(0, start - 25):start], body[end:]
+    if _PLACE_PREPOSITION.search(before) or any(0 <= start - b <= 3 or 0 <= a - end <= 3 for a, b in taken):
+        return True
+    kinds = _kind_matches(before)
+    if kinds and not before[kinds[-1].end():].strip():
+        return True
+    set_off = not before.strip() or re.search(r"[,;(/\-–—]\s*$", before)
+    before_kind = any(m.start() == len(after) - len(after.lstrip()) for m in _kind_matches(after[:40]))
+    return bool(set_off and (before_kind or _PLACE_AFTER.match(after)) and not re.match(r"\s*[:=]", after))
+
+
 def read_places(text: str) -> Places:
     """Countries by name (three languages), ISO code lists and cities, and the words in
     the place of a place that name none of them, so that the reply can say so."""
@@ -686,7 +702,8 @@ def read_places(text: str) -> Places:
                 country = resolve_country(phrase)  # a typo of a country's name ("Senegall")
                 city = None if country else find_city(phrase)
                 after = body[at + len(phrase):]
-                if city and (fold(phrase) in _CONVENTION_CITIES or _CONVENTION_WORDS.match(after)):
+                if city and (fold(phrase) in _CONVENTION_CITIES or _CONVENTION_WORDS.match(after)
+                             or not _in_place_position(body, at, at + len(phrase), taken)):
                     city = None
                 if country or city:
                     place = country or city.country

@@ -366,6 +366,11 @@ def test_the_language_of_the_message(text, language):
         ("IT staff went TO the meeting", [], None, [], None),
         ("workshop at the University of Nairobi, 20 students", ["KE"], "KE", [], None),
         ("training in Bangkok, 30 pax (F 13 / M 17)", ["TH"], "TH", [], None),
+        # cities named like words count only where a place is named
+        ("customs training, Female: 12, Male: 18", [], None, [], None),
+        ("Mobile app training for inspectors", [], None, [], None),
+        ("Dakar workshop, 12 March", ["SN"], "SN", [], None),
+        ("training on plastics, Nice, France", ["FR"], "FR", [], None),
     ],
 )
 def test_places(text, countries, host, unresolved, stated):
