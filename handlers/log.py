@@ -37,6 +37,7 @@ KIND_LABELS = {
     "other": "Other",
 }
 MODALITY_LABELS = {"in_person": "In person", "online": "Online", "hybrid": "Hybrid"}
+BUTTON_COMMAND_MAX = 2000
 
 
 @dataclass
@@ -195,7 +196,10 @@ def ask_date_reading(draft: LogDraft, text: str) -> Reply:
         actions.append(Action(describe_span(reading), "log " + text.replace(draft.date_phrase.strip(), iso, 1)))
     reply = refuse(draft.problems, text)
     reply.title = "Which date did you mean?"
-    reply.actions = actions
+    # A button carries its whole command, and channels cap what a button holds (Slack: 2,000
+    # characters); a longer message is resent by hand rather than logged cut short.
+    if all(len(a.command) <= BUTTON_COMMAND_MAX for a in actions):
+        reply.actions = actions
     return reply
 
 
