@@ -1,8 +1,10 @@
-"""Read the fields of a `log` message: dates, head counts, modality, kind, title, languages.
-
-Countries are read elsewhere (plan_data.countries); the caller combines both.
+"""Read the fields of a `log` message in English, French or Spanish: dates, head counts
+and sex, modality, kind, status, title, the languages it was held in, the language it is
+written in, and its places (`read_places`: countries, the host, words that could not be
+placed, a stated number of countries), from plan_data.countries' names and cities.
 Rules target the general shapes people type in chat ("35 participants (14 women)",
-"52 ppl, 21 women", "25 in the room + 40 online"), not particular messages.
+"52 ppl, 21 women", "dont 9 femmes", "12 mujeres y 16 hombres", "25 in the room + 40
+online"), not particular messages.
 """
 
 from __future__ import annotations
@@ -670,7 +672,6 @@ def read_places(text: str) -> Places:
     the place of a place that name none of them, so that the reply can say so."""
     body = _CHAT_NOISE.sub(lambda m: " " * len(m[0]), text)
     codes: list[str] = []
-    host: str | None = None
     taken: list[tuple[int, int]] = []
     city_host = city_name = None
     first_place: list[tuple[int, str]] = []  # (position, code) for the host

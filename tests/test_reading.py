@@ -1,7 +1,6 @@
 """Log messages in English, French and Spanish read as the trainer meant them, through the
 real dispatch on SQLite and PostgreSQL (the `chat` fixture), and `tapbot parse --json`."""
 import pytest
-from sqlalchemy import select
 
 from bot.console import ConsoleChannel
 from handlers.describe import describe
