@@ -17,7 +17,7 @@ from itertools import pairwise
 from typing import Literal
 
 from handlers.dates import DateError, DateSpan, find_dates, fold, month_numbers
-from plan_data.countries import country_mentions, find_city, find_code_lists, resolve_country
+from plan_data.countries import country_mentions, find_city, find_code_lists, get_country, resolve_country
 
 __all__ = ["Kind", "LogFields", "Modality", "Places", "detect_language", "extract_log_fields", "read_places"]
 
@@ -121,7 +121,7 @@ _ROLE_NOUNS = frozenset((
     "analyst auditor coordinator "
     "delegue representant fonctionnaire douanier agent expert inspecteur technicien cadre "
     "delegado representante funcionario aduanero agente experto experta inspector tecnico oficial "
-    "especialista miembro membre estudiante etudiant recycleur reciclador").split()) | {"focal point", "point focal", "punto focal"}
+    "especialista miembro membre estudiante etudiant recycleur reciclador acteur actor").split()) | {"focal point", "point focal", "punto focal"}
 # Counted before the event, not who came: "230 registered, 180 attended" is 180.
 _BEFORE_EVENT = frozenset("registered invited expected nominated inscrits invites inscritos invitados".split())
 # Words that end the search for a noun: "9 countries", "15 GRULAC countries and experts".
@@ -624,6 +624,7 @@ _STATED = re.compile(r"(?<![\w.,])(\d{1,3})\s+(?:other\s+|autres\s+|otros\s+)?(?
                      re.IGNORECASE)
 # A capitalised phrase of up to four words, joined by the small words of place names
 # ("Dar es Salaam", "Port of Spain", "Santo Domingo de los Colorados").
+_CODE_AFTER_PLACE = re.compile(r"(?<=[^\W\d_]{3}),\s*([A-Z]{2})(?=\s*(?:[,;.)]|$|\s\d|\s[-–—]))")
 _CAPITALISED = re.compile(r"(?<![\w'’])[A-ZÀ-Þ][\w'’.-]*(?:\s+(?:(?:es|of|de|del|la|los|el|do|da)\s+)?[A-ZÀ-Þ][\w'’.-]*){0,3}")
 _PLACE_BEFORE = re.compile(r"(?:\b(?:in|at|à|en|au|aux|dans|desde|from|near|hosted\s+by|city\s+of|ville\s+de|ciudad\s+de)"
                            r"|[,;(/]|\b(?:and|et|y)|[-–—])\s*$", re.IGNORECASE)
@@ -688,6 +689,11 @@ def read_places(text: str) -> Places:
     for span, countries in find_code_lists(body):
         taken.append(span)
         codes += [c.code for c in countries]
+    for m in _CODE_AFTER_PLACE.finditer(body):  # "Ouaga, BF": one code, right after a place
+        if get_country(m.group(1)) and not any(a <= m.start(1) < b for a, b in taken):
+            taken.append(m.span(1))
+            codes.append(m.group(1))
+            first_place.append((m.start(1), m.group(1)))
     unresolved: list[str] = []
     for m in _CAPITALISED.finditer(body):
         if any(a < m.end() and m.start() < b for a, b in taken):

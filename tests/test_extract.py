@@ -371,6 +371,8 @@ def test_the_language_of_the_message(text, language):
         ("Mobile app training for inspectors", [], None, [], None),
         ("Dakar workshop, 12 March", ["SN"], "SN", [], None),
         ("training on plastics, Nice, France", ["FR"], "FR", [], None),
+        ("Atelier, Ouaga, BF, 10-12/09/2024", ["BF"], "BF", [], None),
+        ("reunión con Cuba, Haití y R. Dominicana", ["CU", "HT", "DO"], "CU", [], None),
     ],
 )
 def test_places(text, countries, host, unresolved, stated):
