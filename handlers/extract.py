@@ -689,9 +689,11 @@ def read_places(text: str) -> Places:
     for span, countries in find_code_lists(body):
         taken.append(span)
         codes += [c.code for c in countries]
+    placed_by_code: list[int] = []  # where "Ouaga, BF" puts a town by its country's code
     for m in _CODE_AFTER_PLACE.finditer(body):  # "Ouaga, BF": one code, right after a place
         if get_country(m.group(1)) and not any(a <= m.start(1) < b for a, b in taken):
             taken.append(m.span(1))
+            placed_by_code.append(m.start())
             codes.append(m.group(1))
             first_place.append((m.start(1), m.group(1)))
     unresolved: list[str] = []
@@ -729,7 +731,7 @@ def read_places(text: str) -> Places:
                 # Beside a place or after "in": a word meant as a place ("workshop in Atlantis").
                 near_place = any(0 <= at - b <= 6 or 0 <= a - (at + len(phrase)) <= 6 for a, b in taken)
                 if (listed and (_PLACE_PREPOSITION.search(before) or near_place) and len(phrase) > 2
-                        and not _is_word_not_place(phrase)):
+                        and not _is_word_not_place(phrase) and at + len(phrase) not in placed_by_code):
                     unresolved.append(phrase)
                 else:  # "University of Nairobi": the words after the first may still be a place
                     n = 1
