@@ -1,4 +1,4 @@
-"""Measure message parsing and status-question resolution on the labelled dev set.
+"""Measure message parsing and status-question resolution on the labelled dev sets.
 
 Run from the repository root: ``python benchmarks/parsing.py [--eval-dir DIR]``.
 Messages go through ``handlers.describe.describe`` — the same path as the chat and
@@ -6,14 +6,26 @@ Messages go through ``handlers.describe.describe`` — the same path as the chat
 baseline (the first number before a people word, ISO dates only, exact country names)
 is measured beside it in the same run. Then ``status_dev.jsonl``: the share of status
 questions resolved to their gold target.
+
+Then ``benchmarks/data/parse_three_languages.jsonl``: 90 log messages, 30 each in
+English, French and Spanish, written before the rules were tuned and split in two:
+"tune" (looked at while writing the rules) and "unseen" (only measured). Each field is
+reported per language and split, for tapbot and, in the same run, for the parser as it
+was before issue 10 (commit BASELINE_COMMIT, unpacked from git into a temporary folder
+and run in a subprocess, so that its figures are measured, not remembered).
 """
 from __future__ import annotations
 
 import argparse
 import json
 import re
+import subprocess
 import sys
+import tarfile
+import tempfile
 import time
+from collections import defaultdict
+from io import BytesIO
 from datetime import date
 from pathlib import Path
 
@@ -26,6 +38,64 @@ from handlers.describe import describe  # noqa: E402
 from plan_data.loader import load_plan  # noqa: E402
 
 FIELDS = ("countries", "start_date", "end_date", "participants", "women", "modality")
+LOG_FIELDS = FIELDS + ("kind",)
+THREE_LANGUAGES = REPO / "benchmarks" / "data" / "parse_three_languages.jsonl"
+BASELINE_COMMIT = "8eb23ca"  # main when issue 10 began
+_BASELINE_RUNNER = """
+import json, sys
+from datetime import date
+from handlers.describe import describe
+from plan_data.loader import load_plan
+plan = load_plan()
+texts = json.load(sys.stdin)
+print(json.dumps([describe(t, plan, date.fromisoformat(sys.argv[1])) for t in texts]))
+"""
+
+
+def baseline_parse(texts: list[str]) -> list[dict] | None:
+    """What the parser of BASELINE_COMMIT makes of each text, or None without git history."""
+    try:
+        archive = subprocess.run(["git", "-C", str(REPO), "archive", BASELINE_COMMIT, "handlers", "plan_data",
+                                  "storage"], capture_output=True, check=True).stdout
+    except (OSError, subprocess.CalledProcessError):
+        return None
+    with tempfile.TemporaryDirectory() as tmp:
+        tarfile.open(fileobj=BytesIO(archive)).extractall(tmp, filter="data")
+        done = subprocess.run([sys.executable, "-c", _BASELINE_RUNNER, TODAY.isoformat()], cwd=tmp,
+                              input=json.dumps(texts), capture_output=True, text=True, check=True)
+    return json.loads(done.stdout)
+
+
+def three_languages(plan) -> None:
+    rows = [json.loads(line) for line in THREE_LANGUAGES.read_text().splitlines() if line.strip()]
+    for row in rows:
+        row["countries"] = row.pop("country")
+    texts = [row["text"] for row in rows]
+    results = {"tapbot": [describe(t, plan, TODAY) for t in texts]}
+    old = baseline_parse(texts)
+    if old is not None:
+        results[f"before ({BASELINE_COMMIT})"] = old
+    print(f"\n{THREE_LANGUAGES.name}: {len(rows)} messages, per-field accuracy by language and split")
+    groups = defaultdict(list)
+    for i, row in enumerate(rows):
+        groups[(row["split"], row["lang"])].append(i)
+    for name, parsed in results.items():
+        print(f"\n{name}")
+        header = [f"{split}/{lang}" for split, lang in sorted(groups)]
+        print(f"{'field':<14}" + "".join(f"{h:>11}" for h in header) + f"{'all':>8}")
+        for field in LOG_FIELDS + ("all fields",):
+            cells = []
+            for key in sorted(groups) + [None]:
+                idx = groups[key] if key else range(len(rows))
+                fields = LOG_FIELDS if field == "all fields" else (field,)
+                hits = [all(same(f, parsed[i].get(f), rows[i][f]) for f in fields) for i in idx]
+                cells.append(sum(hits) / len(hits))
+            print(f"{field:<14}" + "".join(f"{c:>11.3f}" for c in cells[:-1]) + f"{cells[-1]:>8.3f}")
+    misses = [(f, rows[i], results["tapbot"][i].get(f)) for i in range(len(rows)) for f in LOG_FIELDS
+              if not same(f, results["tapbot"][i].get(f), rows[i][f])]
+    print(f"\ntapbot misses ({len(misses)}):")
+    for field, row, got in misses:
+        print(f"  [{row['split']}/{row['lang']}] {field}: got {got!r}, gold {row[field]!r} | {row['text']}")
 TODAY = date(2025, 6, 16)  # the dev set's messages are all in the past of this day
 
 
@@ -58,7 +128,9 @@ def main(argv: list[str] | None = None) -> int:
     for row in rows:
         row["countries"] = row.pop("country")
 
-    describe("warm-up", plan, TODAY)
+    began = time.perf_counter()
+    describe("log warm-up workshop in Accra", plan, TODAY)  # loads the country names and the cities once
+    print(f"first message (loads country names and GeoNames cities): {(time.perf_counter() - began) * 1000:.0f} ms\n")
     results = {"naive baseline": [], "tapbot": []}
     latencies = []
     for row in rows:
@@ -89,6 +161,7 @@ def main(argv: list[str] | None = None) -> int:
     for row, got in resolved:
         if got.get("target") != row["gold"]:
             print(f"  gold {row['gold']}, got {got.get('target')} | {row['text']}")
+    three_languages(plan)
     return 0
 
 

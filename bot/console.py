@@ -15,7 +15,34 @@ from handlers.render import render_text
 CONVERSATION = "console"
 HINT = ("tapbot — log what you did against the Technical Assistance Plan, ask where it stands.\n"
         "Try: log Regional workshop on e-waste ESM, Accra, Ghana, 12-14 March 2024, 35 participants (14 women)\n"
-        "     status {outcome}   ·   status Ghana   ·   help   ·   Ctrl-D to leave")  # {outcome}: from the plan
+        "     status {outcome}   ·   status Ghana   ·   help   ·   Ctrl-D to leave\n"
+        "A pasted list of several lines is one message; end a line with \\ to go on on the next.")
+# Terminals that support it wrap pasted text in these markers once asked to.
+PASTE_ON, PASTE_OFF = "\x1b[?2004h", "\x1b[?2004l"
+PASTE_START, PASTE_END = "\x1b[200~", "\x1b[201~"
+
+
+def messages(lines: Iterable[str]) -> Iterator[str]:
+    """Lines joined into messages: a bracketed paste is one message, and so is a line
+    ending in a backslash with the lines that follow it."""
+    parts: list[str] = []
+    pasting = False
+    for line in lines:
+        line = line.rstrip("\r\n")
+        if PASTE_START in line:
+            pasting, line = True, line.replace(PASTE_START, "")
+        if PASTE_END in line:
+            pasting, line = False, line.replace(PASTE_END, "")
+        continued = line.endswith("\\")
+        parts.append(line[:-1] if continued else line)
+        if pasting or continued:
+            continue
+        message = "\n".join(parts).strip("\n")
+        parts = []
+        if message.strip():
+            yield message
+    if "".join(parts).strip():
+        yield "\n".join(parts).strip("\n")
 
 
 class ConsoleChannel:
@@ -28,9 +55,8 @@ class ConsoleChannel:
                                  conversation_id=CONVERSATION, channel="console"), self.ctx)
 
     def converse(self, lines: Iterable[str]) -> Iterator[tuple[str, Reply]]:
-        for line in lines:
-            if line.strip():
-                yield line, self.send(line.rstrip("\n"))
+        for message in messages(lines):
+            yield message, self.send(message)
 
 
 def run_chat(ctx: Context, user: str | None, stdin: TextIO = sys.stdin, stdout: TextIO = sys.stdout) -> None:
@@ -44,13 +70,25 @@ def run_chat(ctx: Context, user: str | None, stdin: TextIO = sys.stdin, stdout: 
     except ImportError:
         pass
     print(with_examples(HINT, ctx.plan), file=stdout)
+    print(PASTE_ON, end="", file=stdout, flush=True)
+    try:
+        for message in messages(_typed_lines()):
+            if message.strip() in ("quit", "exit"):
+                return
+            print(render_text(channel.send(message)), file=stdout)
+    finally:
+        print(PASTE_OFF, end="", file=stdout, flush=True)
+
+
+def _typed_lines() -> Iterator[str]:
+    """Lines typed at the prompt, a shorter prompt while a message goes on, until Ctrl-D."""
+    prompt = "\n› "
     while True:
         try:
-            line = input("\n› ")
+            line = input(prompt)
         except (EOFError, KeyboardInterrupt):
-            print(file=stdout)
+            print()
             return
-        if line.strip() in ("quit", "exit"):
-            return
-        if line.strip():
-            print(render_text(channel.send(line)), file=stdout)
+        # readline may hand a whole paste over as one string with its newlines
+        yield from line.split("\n")
+        prompt = "… " if line.endswith("\\") or (PASTE_START in line and PASTE_END not in line) else "\n› "

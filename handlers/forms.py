@@ -100,7 +100,7 @@ def submit_log_form(incoming: Incoming, values: dict, ctx: Context) -> Reply | F
     draft = read_log_form(values, ctx.plan, ctx.today(), ctx.plans)
     if isinstance(draft, dict):
         return draft
-    return run_once(incoming, ctx, lambda session: store(session, ctx.plan, incoming, draft))
+    return run_once(incoming, ctx, lambda session: store(session, ctx.plan, incoming, draft, ctx.today()))
 
 
 def values_from_text(text: str, plan: Plan, today: date) -> dict:

@@ -9,12 +9,13 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from collections.abc import Callable
-from datetime import date
+from datetime import date, timedelta
 
 from sqlalchemy.orm import Session
 
-from handlers.examples import plan_examples, with_examples
-from handlers.extract import extract_log_fields
+from handlers.dates import DateSpan, describe_span
+from handlers.examples import with_examples
+from handlers.extract import extract_log_fields, read_places
 from handlers.matcher import (
     AUTO_LINK_CONFIDENCE,
     AUTO_LINK_LIKENESS,
@@ -27,7 +28,7 @@ from handlers.matcher import (
 )
 from handlers.messages import Action, Field, Incoming, Reply, ReplyKind
 from handlers.render import day, shorten
-from plan_data.countries import find_countries, get_country, resolve_country
+from plan_data.countries import get_country, resolve_country
 from plan_data.loader import Plan, Plans
 from storage.activities import Actor, create_activity
 
@@ -48,6 +49,7 @@ KIND_LABELS = {
     "other": "Other",
 }
 MODALITY_LABELS = {"in_person": "In person", "online": "Online", "hybrid": "Hybrid"}
+BUTTON_COMMAND_MAX = 2000
 
 
 @dataclass
@@ -70,7 +72,14 @@ class LogDraft:
     codes: list[str]  # indicator codes typed in the message
     matches: list[Match] = field(default_factory=list)
     confidence: float = 0.0
-    problems: list[str] = field(default_factory=list)
+    problems: list[str] = field(default_factory=list)  # contradictions: the log is refused
+    countries_stated: int | None = None
+    unresolved_places: list[str] = field(default_factory=list)
+    language: str = "en"
+    city: str | None = None
+    year_taken: bool = False
+    date_phrase: str = ""
+    date_readings: tuple[DateSpan, ...] = ()
     # The earlier log a person linked to the best match that this one is most like, and how much.
     like: tuple[int, float] | None = None
     # The plan the activity counts in: the one whose period holds its dates, else the nearest
@@ -83,6 +92,17 @@ class LogDraft:
     def linked_like(self) -> int | None:
         """The earlier log that makes the best match sure enough by itself, if any."""
         return self.like[0] if self.like and self.like[1] >= AUTO_LINK_LIKENESS else None
+
+    @property
+    def unread(self) -> list[str]:
+        """What the message said that could not be read; stored anyway, and the reply says so."""
+        notes = []
+        if self.unresolved_places:
+            words = ", ".join(f"“{w}”" for w in self.unresolved_places)
+            notes.append(f"I could not place {words}: no country or city I know by that name.")
+        if self.countries_stated and self.countries_stated > len(self.countries):
+            notes.append(f"The message says {self.countries_stated} countries but names {len(self.countries)}.")
+        return notes
 
     @property
     def auto_link(self) -> Match | None:
@@ -101,7 +121,9 @@ class LogDraft:
             "status": self.status,
             "indicators": self.codes or ([link.code] if link else []),
             "suggestions": [{"code": m.code, "score": round(m.score, 1)} for m in self.matches[:3]],
-            "confidence": round(self.confidence, 3), "problems": self.problems,
+            "confidence": round(self.confidence, 3), "problems": self.problems + self.unread,
+            "countries_stated": self.countries_stated, "unresolved_places": self.unresolved_places,
+            "language": self.language,
         }
 
 
@@ -124,7 +146,8 @@ def draft_from_text(text: str, plan: Plan, today: date, plans: Plans | None = No
     notes: list[str] = []
     own = plans.for_activity(fields.start_date, fields.end_date, undated=plan) if plans else plan
 
-    countries = [c.code for c in find_countries(text)]
+    places = read_places(text)
+    countries = list(places.countries)
     for typed in COUNTRY_FIELD.findall(text):
         country = resolve_country(typed.strip())
         if country is None:
@@ -151,7 +174,7 @@ def draft_from_text(text: str, plan: Plan, today: date, plans: Plans | None = No
         if examples and matches:
             like = examples.nearest(text, matches[0].code)
     organiser = ORGANISER.search(text)
-    status = status_for(fields.start_date, today)
+    status = fields.status or status_for(fields.start_date, today)
     return LogDraft(
         text=text, title=fields.title or text[:120], kind=fields.kind, modality=fields.modality,
         start_date=fields.start_date, end_date=fields.end_date, countries=countries,
@@ -159,6 +182,9 @@ def draft_from_text(text: str, plan: Plan, today: date, plans: Plans | None = No
         women=fields.women, men=fields.men, languages=list(fields.languages), status=status,
         codes=codes, matches=matches, confidence=sure, problems=problems, like=like,
         plan=own, outside_plans=outside, notes=notes,
+        countries_stated=places.stated, unresolved_places=places.unresolved, language=fields.language,
+        city=places.city, year_taken=fields.year_taken, date_phrase=fields.date_phrase,
+        date_readings=fields.date_readings,
     )
 
 
@@ -182,20 +208,55 @@ def codes_in_plan(typed: list[str], plan: Plan, plans: Plans | None) -> tuple[li
     return list(dict.fromkeys(codes)), problems, notes
 
 
-def missing_parts(draft: LogDraft, activity_id: int, linked: bool) -> list[str]:
+def missing_parts(draft: LogDraft, activity_id: int, linked: bool, today: date) -> list[str]:
+    """What the activity still lacks, each with the command that adds it, written from the
+    activity itself: its own words, places, dates and best indicator match."""
     hints = []
     if draft.start_date is None:
-        hints.append(f"the date: `edit {activity_id} start_date=2024-03-12 end_date=2024-03-14`")
-    if not draft.countries:
-        hints.append(f"the country: `edit {activity_id} countries=Ghana, Togo`")
+        hints.append(f"the date: `edit {activity_id} dates={day(today)}` (or a range, e.g. "
+                     f"`dates={day(today - timedelta(days=2))} – {day(today)}`)")
+    named = [get_country(c).name for c in draft.countries if get_country(c)]
+    if draft.unresolved_places:
+        hints.append(f"the country of {', '.join(f'“{w}”' for w in draft.unresolved_places)}: "
+                     f"`edit {activity_id} countries=<its country>`")
+    elif not draft.countries:
+        hints.append(f"the country: `edit {activity_id} countries=<where it took place>`")
+    if draft.countries_stated and draft.countries_stated > len(draft.countries):
+        listed = ", ".join(named + ["…"])
+        hints.append(f"the names of all {draft.countries_stated} countries (you named {len(draft.countries)}): "
+                     f"`edit {activity_id} countries={listed}`, or press Edit")
     if draft.participants is None:
-        hints.append(f"participants: `edit {activity_id} participants=35 women=14`")
+        women = f" women={draft.women}" if draft.women is not None else ""
+        hints.append(f"participants: `edit {activity_id} participants=<how many>{women}`")
     elif draft.women is None:
-        hints.append(f"women among the participants: `edit {activity_id} women=14`")
+        hints.append(f"women among the {draft.participants} participants: `edit {activity_id} women=<how many>`")
     if not linked:
-        hints.append(f"an indicator: pick one below or `link {activity_id} {plan_examples(draft.plan)['{indicator}']}`"
-                     if draft.plan else f"an indicator: pick one below or `link {activity_id} <code>`")
+        if draft.matches:
+            hints.append(f"an indicator: pick one below or `link {activity_id} {draft.matches[0].code}`")
+        else:
+            hints.append(f"an indicator: `link {activity_id} <code>` (see `plan` for the codes)")
     return hints
+
+
+def _year_note(draft: LogDraft) -> str:
+    which = "next" if draft.status == "planned" else "most recent"
+    return (f"“{draft.date_phrase.strip()}” has no year: I took {draft.start_date.year}, the {which} one. "
+            f"If it was another year, write it with `edit <#> dates=…`.")
+
+
+def ask_date_reading(draft: LogDraft, text: str) -> Reply:
+    """A numeric date that reads two ways: both readings as buttons that log the message again."""
+    actions = []
+    for reading in draft.date_readings:
+        iso = reading.start.isoformat() + ("" if reading.end == reading.start else f" to {reading.end.isoformat()}")
+        actions.append(Action(describe_span(reading), "log " + text.replace(draft.date_phrase.strip(), iso, 1)))
+    reply = refuse(draft.problems, text)
+    reply.title = "Which date did you mean?"
+    # A button carries its whole command, and channels cap what a button holds (Slack: 2,000
+    # characters); a longer message is resent by hand rather than logged cut short.
+    if all(len(a.command) <= BUTTON_COMMAND_MAX for a in actions):
+        reply.actions = actions
+    return reply
 
 
 def run_log(session: Session, plan: Plan, incoming: Incoming, text: str, today: date,
@@ -208,9 +269,11 @@ def run_log(session: Session, plan: Plan, incoming: Incoming, text: str, today: 
             kind=ReplyKind.HELP, form="log_activity",
         )
     draft = draft_from_text(text, plan, today, plans, lambda own: team_examples(session, own))
+    if draft.date_readings and len(draft.problems) == 1:
+        return ask_date_reading(draft, text)
     if draft.problems:
         return refuse(draft.problems, text)
-    return store(session, plan, incoming, draft)
+    return store(session, plan, incoming, draft, today)
 
 
 def refuse(problems: list[str], text: str) -> Reply:
@@ -221,7 +284,7 @@ def refuse(problems: list[str], text: str) -> Reply:
     )
 
 
-def store(session: Session, plan: Plan, incoming: Incoming, draft: LogDraft) -> Reply:
+def store(session: Session, plan: Plan, incoming: Incoming, draft: LogDraft, today: date) -> Reply:
     actor = Actor(incoming.user_id, incoming.user_name, incoming.channel)
     plan = draft.plan or plan
     if draft.codes:
@@ -236,13 +299,15 @@ def store(session: Session, plan: Plan, incoming: Incoming, draft: LogDraft) -> 
         countries=draft.countries, languages=draft.languages, links=links,
         title=draft.title[:300], kind=draft.kind, modality=draft.modality, start_date=draft.start_date,
         end_date=draft.end_date, country=draft.countries[0] if draft.countries else None,
-        organiser=draft.organiser, participants=draft.participants, women=draft.women, men=draft.men,
-        status=draft.status,
+        city=draft.city, organiser=draft.organiser, participants=draft.participants, women=draft.women,
+        men=draft.men, status=draft.status, countries_stated=draft.countries_stated,
     )
     reply = activity_reply(plan, activity, title=f"Logged #{activity.id} · {activity.title}")
     reply.kind = ReplyKind.DONE
-    reply.lines += draft.notes
-    hints = missing_parts(draft, activity.id, linked=bool(links))
+    reply.lines += draft.notes + draft.unread
+    if draft.year_taken:
+        reply.context.append(_year_note(draft).replace("<#>", str(activity.id)))
+    hints = missing_parts(draft, activity.id, linked=bool(links), today=today)
     if hints:
         reply.lines += ["Stored. Still missing:"] + [f"• {h}" for h in hints]
     if not links and draft.matches:
@@ -267,7 +332,10 @@ def activity_reply(plan: Plan, activity, title: str) -> Reply:
     fields = [Field("Kind", KIND_LABELS.get(activity.kind, activity.kind))]
     fields.append(Field("When", _dates(activity.start_date, activity.end_date)))
     names = [get_country(c.country).name for c in activity.countries if get_country(c.country)]
-    fields.append(Field("Countries", ", ".join(names) if names else "not stated"))
+    countries = ", ".join(names) if names else "not stated"
+    if activity.countries_stated and activity.countries_stated > len(names):
+        countries += f" ({len(names)} named of the {activity.countries_stated} stated)"
+    fields.append(Field("Countries", countries))
     fields.append(Field("Participants", _people(activity.participants, activity.women)))
     if activity.modality:
         fields.append(Field("Modality", MODALITY_LABELS[activity.modality]))

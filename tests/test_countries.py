@@ -24,14 +24,14 @@ def codes(text: str) -> list[str]:
 # --- the list ----------------------------------------------------------------
 
 
-def test_193_members_two_observers_and_the_eu():
+def test_193_members_two_observers_the_cook_islands_niue_and_the_eu():
     countries = all_countries()
-    assert len(countries) == 193 + 2 + 1
+    assert len(countries) == 193 + 2 + 2 + 1
     assert len({c.code for c in countries}) == len(countries)
-    assert {"VA", "PS", "EU"} <= {c.code for c in countries}
+    assert {"VA", "PS", "EU", "CK", "NU"} <= {c.code for c in countries}
     assert Counter(c.region for c in countries) == {
         "African": 54,
-        "Asia-Pacific": 53 + 1 + 1,  # with Kiribati, and Palestine (observer)
+        "Asia-Pacific": 53 + 1 + 1 + 2,  # with Kiribati, Palestine (observer), Cook Islands, Niue
         "Eastern European": 23,
         "Latin American and Caribbean": 33,
         "Western European and others": 28 + 1 + 1 + 1,  # + US, Holy See, EU
@@ -270,3 +270,47 @@ def test_parse_dev_country_sets():
         if line.strip():
             example = json.loads(line)
             assert set(codes(example["text"])) == set(example["country"]), example["text"]
+
+
+@pytest.mark.parametrize(
+    ("text", "codes"),
+    [
+        ("from Senegal, Côte d'Ivoire, Mali, Burkina Faso, Guinée and Togo", ["SN", "CI", "ML", "BF", "GN", "TG"]),
+        ("Cameroun, Tchad, Maroc, Tunisie, Bénin", ["CM", "TD", "MA", "TN", "BJ"]),
+        ("Perú, México, Brasil y República Dominicana", ["PE", "MX", "BR", "DO"]),
+        ("délégués de la RDC, de la RCA et du Burkina", ["CD", "CF", "BF"]),
+        ("T&T, Laos and the Îles Cook", ["TT", "LA", "CK"]),
+        ("Islas Cook, Niue, Unión Europea", ["CK", "NU", "EU"]),
+        ("Royaume-Uni, États-Unis, Émirats arabes unis", ["GB", "US", "AE"]),
+    ],
+)
+def test_french_spanish_and_chat_names(text, codes):
+    assert [c.code for c in find_countries(text)] == codes
+
+
+def test_iso_code_lists_need_two_codes_together():
+    from plan_data.countries import find_code_lists
+
+    found = find_code_lists("RC wkshp Nairobi 9-11 Apr w/ icipe - KE RW TZ UG ZM DNAs; BS, CU, DM")
+    assert [[c.code for c in countries] for _, countries in found] == [["KE", "RW", "TZ", "UG", "ZM"],
+                                                                       ["BS", "CU", "DM"]]
+    assert find_code_lists("IT staff went TO the meeting") == []
+    assert find_code_lists("GH XX TG") == []  # XX is no country: not a list of codes
+
+
+@pytest.mark.parametrize(
+    ("name", "code"),
+    [("Nairobi", "KE"), ("Dakar", "SN"), ("Quito", "EC"), ("bogota", "CO"), ("Dar es Salaam", "TZ"),
+     ("San José", "CR"), ("Genève", "CH"), ("Apia", "WS"), ("Avarua", "CK"), ("Ouagadougou", "BF")],
+)
+def test_cities_to_their_country(name, code):
+    from plan_data.countries import find_city
+
+    assert find_city(name).country.code == code
+
+
+@pytest.mark.parametrize("name", ["Atlantis", "Of", "Regional", "Workshop"])
+def test_small_towns_and_words_are_not_cities(name):
+    from plan_data.countries import find_city
+
+    assert find_city(name) is None

@@ -41,7 +41,7 @@ def d(iso: str) -> date:
         ("launched 21 September 2019", "2019-09-21", "2019-09-21", "21 September 2019"),
         ("side event on 4 Sept 2020", "2020-09-04", "2020-09-04", "on 4 Sept 2020"),
         ("webinar 13 feb 2025 on POPs", "2025-02-13", "2025-02-13", "13 feb 2025"),
-        ("on the 1st of March 2024", "2024-03-01", "2024-03-01", "1st of March 2024"),
+        ("on the 1st of March 2024", "2024-03-01", "2024-03-01", "on the 1st of March 2024"),
         ("held 22nd Nov. 2018", "2018-11-22", "2018-11-22", "22nd Nov. 2018"),
         ("Workshop 12 March, 2024", "2024-03-12", "2024-03-12", "12 March, 2024"),
         # month first
@@ -69,7 +69,9 @@ def test_written_dates(text, start, end, phrase):
     [
         ("workshop 12 March", "2024-03-12", "2024-03-12"),  # earlier this year
         ("webinar 20 Dec", "2023-12-20", "2023-12-20"),  # later in the year: last year's
-        ("training 24-26 June", "2024-06-24", "2024-06-26"),  # a few days ahead is still this year
+        ("training 24-26 June", "2023-06-24", "2023-06-26"),  # not after today: last year's
+        ("réunion du 12 au 14 juin", "2024-06-12", "2024-06-14"),
+        ("taller el 3 de febrero", "2024-02-03", "2024-02-03"),
         ("training 20 Aug", "2023-08-20", "2023-08-20"),  # well ahead: last year's
         ("mission 28 Dec - 3 Jan", "2023-12-28", "2024-01-03"),
         ("meeting 29 Feb", "2024-02-29", "2024-02-29"),
@@ -132,10 +134,78 @@ def test_end_before_start_is_reported(text):
         find_dates(text, TODAY)
 
 
-@pytest.mark.parametrize("text", ["training 5/10/2023", "meeting 05.10.2023", "workshop 25/10/2023"])
-def test_numeric_day_month_is_refused_with_advice(text):
-    with pytest.raises(DateError, match="month as a word"):
+@pytest.mark.parametrize(
+    ("text", "start", "end"),
+    [
+        ("Lao PDR DNA training, 22/05/2023 - 24/05/2023, F:12 M:18", "2023-05-22", "2023-05-24"),
+        ("atelier 28-30/11/2023", "2023-11-28", "2023-11-30"),
+        ("taller 15-16/05/2024", "2024-05-15", "2024-05-16"),
+        ("course 14/03/2024-15/03/2024", "2024-03-14", "2024-03-15"),
+        ("visita 13/9/2022", "2022-09-13", "2022-09-13"),
+        ("mission 6/13/2022", "2022-06-13", "2022-06-13"),  # 13 cannot be a month: month-first
+        ("meeting 25.10.2023", "2023-10-25", "2023-10-25"),
+        ("réunion 05/05/2024", "2024-05-05", "2024-05-05"),  # both readings agree
+        ("formation du 28/11 au 1/12/2023", "2023-11-28", "2023-12-01"),
+    ],
+)
+def test_numeric_dates_are_read_the_only_way_they_can_be(text, start, end):
+    found = find_dates(text, TODAY)
+    assert (found.start, found.end) == (d(start), d(end))
+
+
+@pytest.mark.parametrize(
+    ("text", "day_first", "month_first"),
+    [
+        ("training 5/10/2023", ("2023-10-05", "2023-10-05"), ("2023-05-10", "2023-05-10")),
+        ("meeting 05.10.2023", ("2023-10-05", "2023-10-05"), ("2023-05-10", "2023-05-10")),
+        ("taller 6/11/2024 to 8/11/2024", ("2024-11-06", "2024-11-08"), ("2024-06-11", "2024-08-11")),
+    ],
+)
+def test_a_numeric_date_that_reads_two_ways_is_asked_with_both(text, day_first, month_first):
+    with pytest.raises(DateError, match="day-first") as caught:
         find_dates(text, TODAY)
+    readings = [(r.start.isoformat(), r.end.isoformat()) for r in caught.value.readings]
+    assert readings == [day_first, month_first]
+
+
+@pytest.mark.parametrize(
+    ("text", "planned", "start"),
+    [
+        ("workshop 24 June", False, "2023-06-24"),
+        ("workshop 24 June", True, "2024-06-24"),
+        ("atelier 12 mars", True, "2025-03-12"),
+        ("taller 19 de junio", True, "2024-06-19"),
+        ("taller 19 de junio", False, "2024-06-19"),
+    ],
+)
+def test_a_date_without_a_year_is_the_last_one_held_or_the_next_one_planned(text, planned, start):
+    found = find_dates(text, TODAY, planned=planned)
+    assert found.start == d(start) and found.year_taken
+
+
+@pytest.mark.parametrize(
+    ("text", "start", "end"),
+    [
+        ("Atelier sous-régional, Dakar, du 28 au 30 novembre 2023", "2023-11-28", "2023-11-30"),
+        ("Atelier le 12 décembre 2023", "2023-12-12", "2023-12-12"),
+        ("webinaire 9 et 10 juillet 2024", "2024-07-09", "2024-07-10"),
+        ("formation du 28 novembre au 2 décembre 2022", "2022-11-28", "2022-12-02"),
+        ("réunion 3 févr. 2024", "2024-02-03", "2024-02-03"),
+        ("mission 1er avril 2023", "2023-04-01", "2023-04-01"),
+        ("visite en août 2022", "2022-08-01", "2022-08-31"),
+        ("Taller regional, Bogotá, del 10 al 12 de julio de 2023", "2023-07-10", "2023-07-12"),
+        ("curso 4 y 5 de septiembre de 2024", "2024-09-04", "2024-09-05"),
+        ("reunión el 3 de dic. de 2023", "2023-12-03", "2023-12-03"),
+        ("taller del 30 de enero al 2 de febrero de 2024", "2024-01-30", "2024-02-02"),
+        ("capacitación en marzo de 2023", "2023-03-01", "2023-03-31"),
+        ("training 3rd–7th June 2024", "2024-06-03", "2024-06-07"),
+        ("wkshp 27 Feb - 1 Mar 2024", "2024-02-27", "2024-03-01"),
+        ("mtg 28 Nov-1 Dec 2023", "2023-11-28", "2023-12-01"),
+    ],
+)
+def test_french_spanish_and_english_forms(text, start, end):
+    found = find_dates(text, TODAY)
+    assert (found.start, found.end) == (d(start), d(end))
 
 
 def test_a_wrong_date_is_reported_even_next_to_a_good_one():

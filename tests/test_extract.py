@@ -263,3 +263,120 @@ def test_random_text_does_not_crash_and_is_quick():
         began = time.perf_counter()
         extract_log_fields(text, TODAY)
         assert time.perf_counter() - began < 1.0
+
+
+@pytest.mark.parametrize(
+    ("text", "participants", "women", "men"),
+    [
+        ("Lao PDR DNA training, F:12 M:18", 30, 12, 18),
+        ("customs training 12F/18M", 30, 12, 18),
+        ("atelier national (7 F / 11 H)", 18, 7, 11),
+        ("workshop, 45 participants (20 F, 25 M)", 45, 20, 25),
+        ("meeting, 18 women / 12 men", 30, 18, 12),
+        ("training, 35 participants, of whom 15 were women", 35, 15, None),
+        ("20 officers, 8 of them women", 20, 8, None),
+        ("webinar, 90 pax, women: 70", 90, 70, None),
+        ("course for 25 ppl, 13 female", 25, 13, None),
+        ("30 trainees incl. 6 women", 30, 6, None),
+        ("32 participants dont 9 femmes", 32, 9, None),
+        ("formation, 8 femmes, 17 hommes", 25, 8, 17),
+        ("taller, 30 participantes (17 mujeres)", 30, 17, None),
+        ("capacitación, 12 mujeres y 16 hombres", 28, 12, 16),
+        ("reunión, 18 participantes (8 M / 10 H)", 18, 8, 10),
+        ("webinar, 230 registered, 180 attended", 180, None, None),
+        ("webinaire, 230 inscrits, 180 participants dont 70 femmes", 180, 70, None),
+        ("formation de 25 douaniers dont 4 femmes", 25, 4, None),
+        ("taller con 20 inspectores (6 mujeres)", 20, 6, None),
+        ("atelier, 23 pers dont 8 femmes", 23, 8, None),
+        ("workshop, 35 participants: women 14, men 21", 35, 14, 21),
+        ("capacitación, 32 personas, 18 de ellas mujeres", 32, 18, None),
+        ("training, 30 pax (F 13 / M 17)", 30, 13, 17),
+        ("webinar w/ 80 ppl (women 45%)", 80, 36, None),
+    ],
+)
+def test_every_way_of_writing_a_split(text, participants, women, men):
+    fields = extract_log_fields(text, TODAY)
+    assert (fields.participants, fields.women, fields.men) == (participants, women, men)
+
+
+@pytest.mark.parametrize(
+    ("text", "kind", "modality"),
+    [
+        ("atelier régional sur les POP", "workshop", None),
+        ("Taller nacional presencial", "workshop", "in_person"),
+        ("formation en ligne des douaniers", "training", "online"),
+        ("capacitación virtual", "training", "online"),
+        ("curso en línea sobre COP", "online_course", "online"),
+        ("training of trainers, en présentiel", "training", "in_person"),
+        ("webinaire sur le mercure", "webinar", "online"),
+        ("seminario web sobre plaguicidas", "webinar", "online"),
+        ("réunion hybride des points focaux", "meeting", "hybrid"),
+        ("reunión de coordinación, híbrido", "meeting", "hybrid"),
+        ("kick-off mtg online + offline", "meeting", "hybrid"),
+        ("projet pilote au Bénin", "pilot_project", None),
+        ("proyecto piloto en Perú", "pilot_project", None),
+        ("wkshop on e-waste via zoom", "workshop", "online"),
+        ("au cours de l'atelier national", "workshop", None),
+    ],
+)
+def test_kind_and_modality_in_three_languages(text, kind, modality):
+    fields = extract_log_fields(text, TODAY)
+    assert (fields.kind, fields.modality) == (kind, modality)
+
+
+@pytest.mark.parametrize(
+    ("text", "status", "title"),
+    [
+        ("planned: national workshop on HHPs, Quito, 22-24 Oct 2025", "planned", "National workshop on HHPs"),
+        ("prévu : atelier national sur le mercure, Dakar", "planned", "Atelier national sur le mercure"),
+        ("Previsto: taller nacional sobre COP, Lima", "planned", "Taller nacional sobre COP"),
+        ("done: training on PIC, Accra, 12 March 2024", "done", "Training on PIC"),
+        ("Webinar: gender mainstreaming in chemicals management, 45 ppl", None,
+         "Webinar: gender mainstreaming in chemicals management"),
+        ("<@U024BE7LH> ran a training :tada: on PIC <https://x.org/r|report> 20 pax", None, "Training on PIC"),
+    ],
+)
+def test_status_words_and_titles(text, status, title):
+    fields = extract_log_fields(text, TODAY)
+    assert (fields.status, fields.title) == (status, title)
+
+
+@pytest.mark.parametrize(
+    ("text", "language"),
+    [("Atelier national sur le mercure, 32 participants dont 9 femmes", "fr"),
+     ("Taller nacional sobre mercurio, 30 participantes y 17 mujeres", "es"),
+     ("National workshop on mercury with 30 participants", "en")],
+)
+def test_the_language_of_the_message(text, language):
+    assert extract_log_fields(text, TODAY).language == language
+
+
+@pytest.mark.parametrize(
+    ("text", "countries", "host", "unresolved", "stated"),
+    [
+        ("Atelier, Dakar, du 28 au 30 novembre 2023", ["SN"], "SN", [], None),
+        ("RC wkshp Nairobi 9-11 Apr w/ icipe - KE RW TZ UG ZM DNAs", ["KE", "RW", "TZ", "UG", "ZM"], "KE", [], None),
+        ("from Senegal, Côte d'Ivoire, Mali, Burkina Faso, Guinée and Togo",
+         ["SN", "CI", "ML", "BF", "GN", "TG"], "SN", [], None),
+        ("workshop in Atlantis", [], None, ["Atlantis"], None),
+        ("from Senegal, Wakanda and Togo", ["SN", "TG"], "SN", ["Wakanda"], None),
+        ("training in Accra for participants from Togo and Benin, from 9 countries", ["GH", "TG", "BJ"], "GH", [], 9),
+        ("webinar on the Basel and Stockholm conventions", [], None, [], None),
+        ("Training in Hazardous Waste Management for customs", [], None, [], None),
+        ("IT staff went TO the meeting", [], None, [], None),
+        ("workshop at the University of Nairobi, 20 students", ["KE"], "KE", [], None),
+        ("training in Bangkok, 30 pax (F 13 / M 17)", ["TH"], "TH", [], None),
+        # cities named like words count only where a place is named
+        ("customs training, Female: 12, Male: 18", [], None, [], None),
+        ("Mobile app training for inspectors", [], None, [], None),
+        ("Dakar workshop, 12 March", ["SN"], "SN", [], None),
+        ("training on plastics, Nice, France", ["FR"], "FR", [], None),
+        ("Atelier, Ouaga, BF, 10-12/09/2024", ["BF"], "BF", [], None),
+        ("reunión con Cuba, Haití y R. Dominicana", ["CU", "HT", "DO"], "CU", [], None),
+    ],
+)
+def test_places(text, countries, host, unresolved, stated):
+    from handlers.extract import read_places
+
+    places = read_places(text)
+    assert (places.countries, places.host, places.unresolved, places.stated) == (countries, host, unresolved, stated)
