@@ -61,7 +61,9 @@ def quick_reply(incoming: Incoming, ctx: Context) -> Reply | None:
             case parse.PlanBrowse(code):
                 return run_plan(ctx.plan, code)
             case parse.Status(target):
-                return cached_status(ctx.plan, target, ctx.status_cache)
+                return cached_status(ctx.plan, target, ctx.status_cache, ctx.today())
+            case parse.Gaps(target):
+                return cached_status(ctx.plan, target, ctx.status_cache, ctx.today(), "gaps")
     except Exception:  # dispatch, with its error boundary, will say what went wrong
         log.exception("quick reply failed; dispatching instead")
     return None
@@ -111,7 +113,9 @@ def run(session: Session, ctx: Context, incoming: Incoming, command: parse.Comma
         case parse.Log(text):
             return run_log(session, ctx.plan, incoming, text, today)
         case parse.Status(target):
-            return run_status(session, ctx.plan, target, ctx.status_cache)
+            return run_status(session, ctx.plan, target, ctx.status_cache, today)
+        case parse.Gaps(target):
+            return run_status(session, ctx.plan, target, ctx.status_cache, today, "gaps")
         case parse.ListActivities(filter_text):
             return run_list(session, ctx.plan, incoming, filter_text, today)
         case parse.Show(activity_id):
