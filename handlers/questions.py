@@ -86,15 +86,16 @@ QUESTION_WORDS = re.compile(
     r"of|on|for|in|at|to|by|with|the|a|an|and|or|re|since|between|from|there|been|get|got|"
     r"etat|situation|avancement|progres|bilan|point|ou|en|est|sont|on|comment|va|vont|avance|avancent|"
     r"quel|quelle|quels|quelles|combien|qu'|que|quoi|ce|cette|ces|nous|notre|nos|avons|a|ont|"
-    r"de|du|des|d'|la|le|les|l'|un|une|et|pour|sur|dans|au|aux|ensemble|global|globale|tout|toute|"
+    r"de|du|des|d'|n'|s'|c'|j'|ne|la|le|les|l'|un|une|et|pour|sur|dans|au|aux|ensemble|global|globale|tout|toute|"
     r"estado|situacion|avances?|progresos?|balance|como|va|van|vamos|que|cual|cuales|cuantos|cuantas|"
     r"donde|esta|estan|estamos|hemos|han|ha|hay|nuestro|nuestra|nuestros|el|los|las|lo|del|al|y|o|"
-    r"para|por|sobre|con|todo|toda|todos|conjunto|encore|todavia|aun|ya|gaps?|"
+    r"para|por|sobre|con|todo|toda|todos|conjunto|encore|todavia|aun|ya|gaps?|tiene|tienen|tenemos|es|son|fue|"
+    r"fueron|hecho|hicimos|ete|fait|faits|eu|lieu|"
     r"plan|tap|technical assistance plan|plan d'assistance technique|plan de asistencia tecnica)\b"
     r"|[?¿!¡:.,;()\-–]")
 # Words about the plan's work in general: with status words only, the question is about the whole plan.
 GENERAL_WORDS = re.compile(
-    r"\b(activit\w*|actividad\w*|workshops?|ateliers?|talleres?|trainings?|trained|train|formations?|formes?|"
+    r"\b(activit\w*|actividad\w*|workshops?|ateliers?|talleres?|trainings?|trained|train|formations?|formee?s?|"
     r"formad\w*|capacitad\w*|capacitacion\w*|webinars?|seminaires?|seminarios?|meetings?|reunion\w*|events?|"
     r"evenements?|eventos?|people|personnes|personas|participants?|participantes?|women|woman|female|men|"
     r"femmes?|hommes?|mujeres?|hombres?|gender|genre|genero|indicators?|indicateurs?|indicadores?|"
