@@ -151,7 +151,9 @@ QUESTION_OPENERS = re.compile(
     r"^\s*(when|which|what|whats|what's|how|hows|how's|where|who|quand|quel|quelle|quels|quelles|comment|"
     r"combien|où|ou en|cuándo|cuando|cuál|cuáles|cual|cuales|qué|que|cómo|como|dónde|donde|cuántos|cuántas|"
     r"(?:état|etat|situation|avancement|bilan|point|estado|situación|situacion|avance|progreso|balance)"
-    r"\s+(?:de|du|des|d'|sur|del))\b",
+    r"\s+(?:de|du|des|d'|sur|del|au|aux|en|à|a|al)|"
+    r"lacunes|carences|brechas|vacíos|vacios|faltantes|"  # "lacunes du résultat 2", "brechas del …"
+    r"can you|could you|would you|do you|pouvez-vous|peux-tu|pourrais-tu|puedes|podrías|podrias|me puedes)\b",
     re.I)
 QUESTION_CUES = re.compile(r"\?|\b(how|hows|how's|where|standing|stand|doing|looking|any news)\b", re.I)
 # Evidence that a verb-less message reports an activity: a kind of event, a head count, a dated day.

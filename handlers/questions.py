@@ -83,6 +83,7 @@ QUESTION_WORDS = re.compile(
     r"how|hows|how's|what|what's|whats|which|where|when|who|is|are|was|were|did|do|does|done|has|have|had|"
     r"doing|going|looking|stand|stands|standing|so far|yet|any|many|much|please|pls|show|give|tell|me|us|"
     r"we|our|ours|about|overall|whole|entire|all|everything|general|globally|global|across|total|"
+    r"globalement|generalement|dans l'ensemble|en general|en conjunto|generalmente|"
     r"of|on|for|in|at|to|by|with|the|a|an|and|or|re|since|between|from|there|been|get|got|"
     r"etat|situation|avancement|progres|bilan|point|ou|en|est|sont|on|comment|va|vont|avance|avancent|"
     r"quel|quelle|quels|quelles|combien|qu'|que|quoi|ce|cette|ces|nous|notre|nos|avons|a|ont|"
@@ -101,7 +102,9 @@ GENERAL_WORDS = re.compile(
     r"femmes?|hommes?|mujeres?|hombres?|gender|genre|genero|indicators?|indicateurs?|indicadores?|"
     r"outcomes?|resultats?|resultados?|countries|pays|paises|parties|logged|held|"
     r"missing|lacking|behind|lagging|no|nothing|not|started|without|neglected|manque\w*|retard|aucune?|"
-    r"sans|pas|rien|n'ont|n'a|falta\w*|sin|ninguna?|nada|rezagad\w*|atrasad\w*|"
+    r"sans|pas|rien|n'ont|n'a|falta\w*|sin|ninguna?|nada|rezagad\w*|atrasad\w*|particip\w*|"
+    r"quarters?|trimestres?|semestres?|half|months?|mois|mes(?:es)?|years?|annees?|ans?|anos?|"
+    r"first|second|premier|deuxieme|primer|segundo|"
     r"last|latest|most|recent|dernier\w*|plus|recente?s?|ultim[oa]s?|mas|recientes?)\b")
 # French and Spanish words of a structured reference, in the English the plan's resolver reads.
 REFERENCE_WORDS = [
