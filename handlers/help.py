@@ -13,6 +13,9 @@ TOPICS = {
                   "Or counts by country.", ATTENDEE_EXAMPLE.splitlines()),
     "status": ("Where a convention, outcome, indicator or country stands, by each indicator's measure.",
                ["status SC2", "status of Basel outcome 1", "status SC2.I5", "status Ghana", "status customs trainings"]),
+    "gaps": ("The indicators with no activity yet, then those furthest behind: of the whole plan, a convention, "
+             "an outcome, a country or a region, over a period if you name one.",
+             ["gaps", "gaps Basel", "which indicators have no activity yet?", "what's missing for Africa in 2024?"]),
     "list": ("Recent activities: yours, or by country, convention, outcome, indicator or period.",
              ["list", "list mine", "list Ghana", "list Basel", "list SC2.I5", "list 2024", "list March 2024"]),
     "show": ("Everything about one activity.", ["show 12"]),
