@@ -17,7 +17,7 @@ from functools import cache
 
 from babel.dates import get_month_names
 
-from handlers.matcher import match_indicators, _words
+from handlers.matcher import match_indicators
 from plan_data.countries import Country, find_countries, find_region, resolve_country
 from plan_data.loader import Plan
 
@@ -26,6 +26,9 @@ PLAN = "PLAN"
 # A free-text question goes to its best indicator only from this score on (0–100): below it,
 # one shared word ("released", "meeting") is all the evidence, and that is not enough.
 MIN_INDICATOR_SCORE = 60.0
+# A plan item is looked for in the first words only: a question names it early, and a pasted
+# page would otherwise cost a lookup for every span of it.
+MAX_QUESTION_WORDS = 80
 
 
 @dataclass(frozen=True)
@@ -290,7 +293,7 @@ def _leftover(said: str) -> str:
 def _reference(english: str, plan: Plan, conventions: bool) -> str | None:
     """An outcome, output or indicator (or, with `conventions`, a convention) named by code or
     structured reference in a span of the text, the longest first."""
-    words = english.split()
+    words = english.split()[:MAX_QUESTION_WORDS]
     for size in range(min(len(words), 7), 0, -1):
         for start in range(len(words) - size + 1):
             code = plan.resolve(" ".join(words[start:start + size]))
@@ -301,7 +304,7 @@ def _reference(english: str, plan: Plan, conventions: bool) -> str | None:
 
 def _convention_named(english: str, plan: Plan) -> tuple[str | None, str]:
     """A convention named in the text, and the text without its name."""
-    words = english.split()
+    words = english.split()[:MAX_QUESTION_WORDS]
     for size in range(min(len(words), 4), 0, -1):
         for start in range(len(words) - size + 1):
             code = plan.resolve(" ".join(words[start:start + size]))
@@ -321,13 +324,17 @@ def _country_named(text: str, cleaned: str) -> Country | None:
     return found[0] if len(found) == 1 else None
 
 
+def _tokens(text: str) -> list[str]:
+    return re.findall(r"[a-z0-9]+", plain(text))
+
+
 def _outcome_by_alias(text: str, plan: Plan) -> str | None:
     """An outcome named by one of its aliases: the whole text, or with the word "outcome"."""
-    said = " ".join(_words(text))
+    said = " ".join(_tokens(text))
     best: tuple[int, str] | None = None
     for outcome in plan.outcomes.values():
         for alias in outcome.aliases:
-            a = " ".join(_words(alias))
+            a = " ".join(_tokens(alias))
             whole = said == a or said == f"{a} outcome" or said == f"outcome {a}"
             inside = re.search(r"\boutcome\b", said) and re.search(rf"\b{re.escape(a)}\b", said)
             if (whole or inside) and (best is None or len(a) > best[0]):
