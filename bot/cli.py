@@ -6,6 +6,7 @@ import json
 import logging
 import os
 import sys
+from datetime import date
 from pathlib import Path
 
 from bot.config import ConfigError, load_settings
@@ -56,10 +57,12 @@ def _parser() -> argparse.ArgumentParser:
         cmd.add_argument("text", nargs="+", help="the text, or - to read one message per line from stdin")
         cmd.set_defaults(run=_match if name == "match" else _parse)
 
-    status = sub.add_parser("status", help="figures for a convention, outcome, indicator or country")
+    status = sub.add_parser("status", help="figures for the plan, a convention, outcome, indicator, country or region")
     status.add_argument("--json", action="store_true")
     status.add_argument("--plan", help="the plan's id or period (default: the plan whose period holds today)")
-    status.add_argument("target", nargs="+")
+    status.add_argument("--from", dest="since", type=date.fromisoformat, help="first day counted (YYYY-MM-DD)")
+    status.add_argument("--to", dest="until", type=date.fromisoformat, help="last day counted (YYYY-MM-DD)")
+    status.add_argument("target", nargs="*", help="PLAN, a convention, outcome or indicator code, a country, region:AFR, or a question")
     status.set_defaults(run=_status)
 
     db = sub.add_parser("db", help="database maintenance")
@@ -171,23 +174,29 @@ def _parse(args) -> int:
 
 
 def _status(args) -> int:
-    from handlers.status import resolve_target, status_data
+    from dataclasses import replace
+
+    from handlers.context import utc_today
+    from handlers.questions import Period, read_question
+    from handlers.status import status_data
 
     ctx = _context()
     plan = _chosen_plan(ctx.plans, ctx.plan, args.plan)
     text = " ".join(args.target)
-    target = resolve_target(text, plan)
-    if target is None:
-        print(json.dumps({"error": f"no plan item, convention or country matches “{text}”"}), file=sys.stderr)
+    question = read_question("" if text.upper() == "PLAN" else text, plan, utc_today())
+    if question.target is None:
+        print(json.dumps({"error": f"no plan item, convention, country or region matches “{text}”"}), file=sys.stderr)
         return 2
+    if args.since or args.until:  # --from/--to say the period; else the question's own ("Basel in 2023")
+        question = replace(question, period=Period(args.since, args.until))
     with ctx.sessions() as session:
         if args.json:
-            _print_json(status_data(session, plan, target), False)
+            _print_json(status_data(session, plan, question.target, question.period), False)
         else:
             from handlers.render import render_text
-            from handlers.status import run_status
+            from handlers.status import render_question
 
-            print(render_text(run_status(session, plan, text)))
+            print(render_text(render_question(session, plan, question)))
     return 0
 
 

@@ -5,7 +5,7 @@ from datetime import date
 
 from handlers import parse
 from handlers.log import draft_from_text
-from handlers.status import resolve_target
+from handlers.questions import read_question
 from plan_data.loader import Plan
 
 
@@ -18,10 +18,10 @@ def describe(text: str, plan: Plan, today: date) -> dict:
             if not body:
                 return {"command": "log", "form": True}
             return draft_from_text(body, plan, today).as_json()
-        case parse.Status(target=target_text):
-            target = resolve_target(target_text, plan)
-            return {"command": "status", "target": target.code if target else None,
-                    "kind": target.kind if target else None}
+        case parse.Status(target=question):
+            return read_question(question, plan, today).as_json()
+        case parse.Gaps(target=question):
+            return read_question(question, plan, today, "gaps").as_json()
     fields = {k: v for k, v in vars(command).items()}
     name = {"ListActivities": "list", "PlanBrowse": "plan", "AttendeesAdd": "attendees",
             "AttendeesCount": "attendees", "AttendeesList": "attendees"}.get(type(command).__name__,

@@ -64,7 +64,9 @@ def quick_reply(incoming: Incoming, ctx: Context) -> Reply | None:
             case parse.PlanBrowse(code) if len(ctx.plans) == 1:  # with several, the conversation's choice counts
                 return run_plan(ctx.plan, code)
             case parse.Status(target) if len(ctx.plans) == 1:
-                return cached_status(ctx.plan, target, ctx.status_cache)
+                return cached_status(ctx.plan, target, ctx.status_cache, ctx.today())
+            case parse.Gaps(target) if len(ctx.plans) == 1:
+                return cached_status(ctx.plan, target, ctx.status_cache, ctx.today(), "gaps")
     except Exception:  # dispatch, with its error boundary, will say what went wrong
         log.exception("quick reply failed; dispatching instead")
     return None
@@ -137,14 +139,9 @@ def run(session: Session, ctx: Context, incoming: Incoming, command: parse.Comma
         case parse.Log(text):
             return run_log(session, conversation_plan(session, ctx, incoming), incoming, text, today, ctx.plans)
         case parse.Status(target):
-            named, target = split_plan(target, ctx.plans)
-            plan = named or conversation_plan(session, ctx, incoming)
-            if not target:
-                return run_plan(plan, "", ctx.plans)
-            reply = run_status(session, plan, target, ctx.status_cache)
-            if len(ctx.plans) > 1 and reply.kind is not ReplyKind.ERROR:  # say which plan answered
-                reply = replace(reply, context=[*reply.context, plans_line(ctx.plans, plan)])
-            return reply
+            return _question(session, ctx, incoming, target, "status")
+        case parse.Gaps(target):
+            return _question(session, ctx, incoming, target, "gaps")
         case parse.ListActivities(filter_text):
             return run_list(session, conversation_plan(session, ctx, incoming), incoming, filter_text, today,
                             ctx.plans)
@@ -172,3 +169,13 @@ def run(session: Session, ctx: Context, incoming: Incoming, command: parse.Comma
 
             return run_digest(session, ctx, incoming, args)
     return run_help("", ctx.plan)
+
+
+def _question(session: Session, ctx: Context, incoming: Incoming, text: str, command: str) -> Reply:
+    """A status or gaps question, answered for the plan it names ("… in 2022-2025") or the conversation's."""
+    named, text = split_plan(text, ctx.plans)
+    plan = named or conversation_plan(session, ctx, incoming)
+    reply = run_status(session, plan, text, ctx.status_cache, ctx.today(), command)
+    if len(ctx.plans) > 1 and reply.kind is not ReplyKind.ERROR:  # say which plan answered
+        reply = replace(reply, context=[*reply.context, plans_line(ctx.plans, plan)])
+    return reply

@@ -16,6 +16,9 @@ TOPICS = {
     "status": ("Where a convention, outcome, indicator or country stands, by each indicator's measure.",
                ["status {outcome}", "status of {convention_name} outcome 1", "status {indicator}", "status Ghana",
                 "status customs trainings", "status {outcome} in <plan period>"]),
+    "gaps": ("The indicators with no activity yet, then those furthest behind: of the whole plan, a convention, "
+             "an outcome, a country or a region, over a period if you name one.",
+             ["gaps", "gaps {convention_name}", "which indicators have no activity yet?", "what's missing for Africa in 2024?"]),
     "list": ("Recent activities: yours, or by country, convention, outcome, indicator or period.",
              ["list", "list mine", "list Ghana", "list {convention_name}", "list {indicator}", "list 2024",
               "list March 2024", "list outside plans"]),

@@ -46,7 +46,12 @@ class AttendeesList:
 
 @dataclass(frozen=True)
 class Status:
-    target: str
+    target: str  # the question as typed, period included; handlers.questions reads it ("" is the whole plan)
+
+
+@dataclass(frozen=True)
+class Gaps:
+    target: str  # what to find the gaps of, as typed; "" is the whole plan
 
 
 @dataclass(frozen=True)
@@ -117,18 +122,19 @@ class UsageError:
 
 
 Command = (
-    Log | AttendeesAdd | AttendeesCount | AttendeesList | Status | ListActivities | Show | Edit
+    Log | AttendeesAdd | AttendeesCount | AttendeesList | Status | Gaps | ListActivities | Show | Edit
     | Delete | Undo | Link | Unlink | PlanBrowse | PlanUse | Help | Digest
 )
 
 VERBS = (
-    "log", "attendees", "status", "list", "show", "edit", "delete", "undo",
+    "log", "attendees", "status", "gaps", "list", "show", "edit", "delete", "undo",
     "link", "unlink", "plan", "help", "digest",
 )
 SYNONYMS = {
     "record": "log",
     "attendee": "attendees", "participants": "attendees",
     "progress": "status", "stats": "status", "where": "status", "how": "status", "hows": "status",
+    "gap": "gaps",
     "ls": "list", "recent": "list",
     "view": "show", "details": "show",
     "change": "edit", "update": "edit", "set": "edit",
@@ -141,7 +147,19 @@ FILLER = {
     "me", "i", "we", "want", "to", "the", "a", "an", "show_me", "tapbot", "bot", "kindly", "what's",
     "whats", "what", "is", "are", "of", "on", "for", "give", "tell", "about",
 }
-STATUS_CUES = re.compile(r"\?\s*$|\b(status|progress|where do we stand|how many|so far)\b", re.I)
+STATUS_CUES = re.compile(
+    r"\?\s*$|^\s*[¿¡]|\b(status|progress|where do we stand|how many|so far|où en|ou en|combien|"
+    r"cómo va|como va|cómo van|como van|cuántos|cuantos|cuántas|cuantas|qué falta|que falta)\b", re.I)
+# A message that opens with a question word asks something, even without "?" ("when was the last workshop
+# in Ghana"); it never reports an activity.
+QUESTION_OPENERS = re.compile(
+    r"^\s*(when|which|what|whats|what's|how|hows|how's|where|who|quand|quel|quelle|quels|quelles|comment|"
+    r"combien|où|ou en|cuándo|cuando|cuál|cuáles|cual|cuales|qué|que|cómo|como|dónde|donde|cuántos|cuántas|"
+    r"(?:état|etat|situation|avancement|bilan|point|estado|situación|situacion|avance|progreso|balance)"
+    r"\s+(?:de|du|des|d'|sur|del|au|aux|en|à|a|al)|"
+    r"lacunes|carences|brechas|vacíos|vacios|faltantes|"  # "lacunes du résultat 2", "brechas del …"
+    r"can you|could you|would you|do you|pouvez-vous|peux-tu|pourrais-tu|puedes|podrías|podrias|me puedes)\b",
+    re.I)
 QUESTION_CUES = re.compile(r"\?|\b(how|hows|how's|where|standing|stand|doing|looking|any news)\b", re.I)
 # Evidence that a verb-less message reports an activity: a kind of event, a head count, a dated day.
 ACTIVITY_CUES = re.compile(
@@ -154,7 +172,7 @@ QUESTION_WORDS = {"how", "hows", "where"}
 MENTION = re.compile(r"^\s*(<@[\w|.-]+>|@\w+|/tap\b)\s*", re.I)
 # Commands that only read: they need no author's name, and a second delivery of one is
 # simply answered again (nothing is stored, so nothing can be stored twice).
-READS = (Status, ListActivities, Show, AttendeesList, PlanBrowse, Help, UsageError)
+READS = (Status, Gaps, ListActivities, Show, AttendeesList, PlanBrowse, Help, UsageError)
 
 
 def changes_data(command: Command | UsageError) -> bool:
@@ -186,7 +204,7 @@ def parse_command(text: str) -> Command | UsageError:
 
 def _without_verb(text: str) -> Command | UsageError:
     """A message with no command word: a question is a status request, a report of an activity a log."""
-    if CODE.match(text.strip()) or STATUS_CUES.search(text):
+    if CODE.match(text.strip()) or STATUS_CUES.search(text) or QUESTION_OPENERS.match(text):
         return Status(text)
     if ACTIVITY_CUES.search(text) and len(text.split()) >= 3:
         return Log(text)
@@ -238,11 +256,11 @@ def _parse_log(rest: str, _text: str) -> Command | UsageError:
 
 
 def _parse_status(rest: str, text: str) -> Command | UsageError:
-    target = re.sub(r"^(of|on|for|about)\s+", "", rest.strip(), flags=re.I).strip(" ?")
-    if not target:
-        return UsageError("Status of what?", "status {outcome}   ·   status {convention_name}   ·   status Ghana   ·   "
-                                             "status {indicator}", "status")
-    return Status(target)
+    return Status(re.sub(r"^(of|on|for|about)\s+", "", rest.strip(), flags=re.I).strip(" ?"))
+
+
+def _parse_gaps(rest: str, _text: str) -> Command | UsageError:
+    return Gaps(re.sub(r"^(of|on|in|for|about)\s+", "", rest.strip(), flags=re.I).strip(" ?"))
 
 
 def _parse_list(rest: str, _text: str) -> Command | UsageError:
@@ -371,6 +389,7 @@ _PARSERS = {
     "log": _parse_log,
     "attendees": _parse_attendees,
     "status": _parse_status,
+    "gaps": _parse_gaps,
     "list": _parse_list,
     "show": _single_id("show", "show 12", Show),
     "edit": _parse_edit,

@@ -1,4 +1,5 @@
-"""`status <target>`: where a convention, outcome, indicator or country stands.
+"""`status <target>` and `gaps <target>`: where the plan, a convention, outcome, indicator,
+country or regional group stands, over the whole plan period or one period.
 
 Each indicator's number is computed by its own measure (distinct Parties,
 participants, pilot projects…), as the plan words it, never by one generic count.
@@ -8,22 +9,20 @@ from __future__ import annotations
 import copy
 import logging
 import math
-import re
 import threading
 import time
 from collections import OrderedDict
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from datetime import date
 
 from sqlalchemy import Connection, Engine, event
 from sqlalchemy.orm import Session, sessionmaker
 
-from handlers.examples import with_examples
-from handlers.matcher import resolve_status_target
 from handlers.messages import Field, Reply, ReplyKind, Table
+from handlers.questions import Period, Question, Target, read_question, resolve_target  # noqa: F401 (re-exported)
 from handlers.render import shorten
-from plan_data.countries import Country, find_countries, get_country, resolve_country
+from plan_data.countries import get_country, get_region, region_countries
 from plan_data.loader import Plan
 from storage import status as figures_db
 from storage.activities import VERSION_BUMPED, data_version, recent_activities
@@ -31,56 +30,9 @@ from storage.status import Figures
 
 log = logging.getLogger(__name__)
 
-STATUS_EXAMPLE = ("status {outcome}   ·   status {convention_name}   ·   status {indicator}   ·   status Ghana   ·   "
-                  "status customs trainings")  # tokens filled from the plan (handlers.examples)
 # Seconds a data version read from the database is trusted without reading it again. Changes
 # made through this process are seen at once; this is how late another process's can show.
 TRUST_VERSION_FOR = 1.0
-NOISE = re.compile(r"\b(status|progress|of|on|for|the|how|hows|how's|is|are|doing|looking|so far|stand|where|we|do)\b|[?!.]", re.I)
-
-
-@dataclass(frozen=True)
-class Target:
-    kind: str  # convention, outcome, indicator, country
-    code: str  # a plan code, or a country's alpha-2 code
-
-
-def resolve_target(text: str, plan: Plan) -> Target | None:
-    """What a status question is about: a plan item, a country, or free text matched to the plan."""
-    code = plan.resolve(text) or plan.resolve(NOISE.sub(" ", text).strip())
-    if code in plan.outputs:  # an output is reported through the indicator paired with it, else its outcome
-        paired = [i.code for i in plan.indicators.values() if i.output == code]
-        code = paired[0] if paired else plan.outputs[code].outcome
-    if code:
-        return Target(_kind_of(code, plan), code)
-    country = _country_named(text)
-    if country:
-        return Target("country", country.code)
-    code = resolve_status_target(text, plan)
-    return Target(_kind_of(code, plan), code) if code else None
-
-
-def _country_named(text: str) -> Country | None:
-    country = resolve_country(text.strip(" ?!.,"))
-    if country:
-        return country
-    cleaned = NOISE.sub(" ", text).strip(" ,")
-    country = resolve_country(cleaned) if len(cleaned) > 2 or cleaned.isupper() else None
-    if country:
-        return country
-    found = find_countries(text)
-    # "Ghana" or "how is Ghana doing": a country and nothing else of substance.
-    if len(found) == 1 and len(cleaned.split()) <= 3:
-        return found[0]
-    return None
-
-
-def _kind_of(code: str, plan: Plan) -> str:
-    if code in plan.conventions:
-        return "convention"
-    if code in plan.outcomes:
-        return "outcome"
-    return "indicator"
 
 
 def indicator_value(measure: str, figures: Figures) -> int:
@@ -96,12 +48,15 @@ def indicator_value(measure: str, figures: Figures) -> int:
     }[measure]
 
 
-def status_data(session: Session, plan: Plan, target: Target) -> dict:
+def status_data(session: Session, plan: Plan, target: Target, period: Period | None = None) -> dict:
     """The figures behind a status reply, in the stable shape of `tapbot status --json`."""
+    since, until = _bounds(period)
     if target.kind == "country":
-        return _country_data(session, plan, target.code)
+        return _country_data(session, plan, target.code, period)
+    if target.kind in ("plan", "region"):
+        return _area_data(session, plan, target, period)
     codes = [i.code for i in plan.indicators_of(target.code)]
-    rows = figures_db.by_indicator(session, plan.id, codes)
+    rows = figures_db.by_indicator(session, plan.id, codes, since, until)
     indicators = []
     for code in codes:
         indicator, figures = plan.indicators[code], rows[code]
@@ -112,15 +67,53 @@ def status_data(session: Session, plan: Plan, target: Target) -> dict:
             "countries": figures.countries,
             "last_date": figures.last_date.isoformat() if figures.last_date else None,
         })
-    return {"target": target.code, "kind": target.kind, "plan": plan.id, "indicators": indicators}
+    return {"target": target.code, "kind": target.kind, "plan": plan.id, "period": _period_json(period),
+            "indicators": indicators}
 
 
-def _country_data(session: Session, plan: Plan, code: str) -> dict:
+def _bounds(period: Period | None) -> tuple[date | None, date | None]:
+    return (period.start, period.end) if period else (None, None)
+
+
+def _period_json(period: Period | None) -> dict | None:
+    return period.as_json() if period else None
+
+
+def _conventions(plan: Plan) -> dict[str, list[str]]:
+    return {c: [o.code for o in plan.outcomes.values() if o.convention == c] for c in plan.conventions}
+
+
+def _area_data(session: Session, plan: Plan, target: Target, period: Period | None) -> dict:
+    """The whole plan, or the activities a regional group's countries took part in."""
+    since, until = _bounds(period)
+    countries = region_countries(target.code) if target.kind == "region" else None
+    total = figures_db.totals(session, plan.id, since=since, until=until, countries=countries)
+    per_convention = figures_db.by_convention(session, plan.id, _conventions(plan), countries, since, until)
+
+    def reached(found: list[str]) -> list[str]:  # a region's activities also reach countries outside it
+        return [c for c in found if countries is None or c in countries]
+
+    data = {"target": target.code, "kind": target.kind, "plan": plan.id, "period": _period_json(period)}
+    if countries is not None:
+        data |= {"name": get_region(target.code).name, "members": len(countries)}
+    return data | {
+        "activities": total.activities, "participants": total.participants, "women": total.women,
+        "participants_with_sex": total.participants_with_sex, "women_with_total": total.women_with_total,
+        "countries": reached(total.countries),
+        "last_date": total.last_date.isoformat() if total.last_date else None,
+        "conventions": [{"code": code, "activities": f.activities, "participants": f.participants,
+                         "women": f.women, "countries": reached(f.countries)}
+                        for code, f in per_convention.items()],
+    }
+
+
+def _country_data(session: Session, plan: Plan, code: str, period: Period | None = None) -> dict:
+    since, until = _bounds(period)
     country = get_country(code)
-    total = figures_db.totals(session, plan.id, country=code, with_countries=False)
-    per_outcome = figures_db.country_by_outcome(session, plan.id, code)
-    groups = {c: [o.code for o in plan.outcomes.values() if o.convention == c] for c in plan.conventions}
-    per_convention = figures_db.country_by_convention(session, plan.id, code, groups)
+    total = figures_db.totals(session, plan.id, country=code, with_countries=False, since=since, until=until)
+    per_outcome = figures_db.country_by_outcome(session, plan.id, code, since, until)
+    groups = _conventions(plan)
+    per_convention = figures_db.country_by_convention(session, plan.id, code, groups, since, until)
     conventions = []
     for convention in plan.conventions.values():
         outcomes = groups[convention.code]
@@ -131,7 +124,8 @@ def _country_data(session: Session, plan: Plan, code: str) -> dict:
             "outcomes": [{"code": o, "activities": per_outcome[o].activities} for o in outcomes if o in per_outcome],
         })
     return {
-        "target": code, "kind": "country", "plan": plan.id, "name": country.name, "region": country.region,
+        "target": code, "kind": "country", "plan": plan.id, "period": _period_json(period),
+        "name": country.name, "region": country.region,
         "activities": total.activities, "participants": total.participants, "women": total.women,
         "unlinked_activities": figures_db.unlinked_count(session, plan.id, country=code),
         "conventions": conventions,
@@ -230,33 +224,132 @@ class StatusCache:
             self._refreshing = False
 
 
-def cached_status(plan: Plan, text: str, cache: StatusCache) -> Reply | None:
+def cached_status(plan: Plan, text: str, cache: StatusCache, today: date, command: str = "status") -> Reply | None:
     """The status reply without the database, when the cache has it for the current data."""
-    target = resolve_target(text, plan)
-    return None if target is None else cache.cached((plan.id, target))
+    return cache.cached((plan.id, read_question(text, plan, today, command)))
 
 
-def run_status(session: Session, plan: Plan, text: str, cache: StatusCache | None = None) -> Reply:
-    target = resolve_target(text, plan)
-    if target is None:
-        return Reply(
-            title=f"I didn't understand “{shorten(text, 60)}”",
-            lines=["It is not a command, and not a plan code, a convention, a country or close to any indicator.",
-                   f"To ask where something stands: `{with_examples(STATUS_EXAMPLE, plan)}`",
-                   "To see every command: `help`"],
-            kind=ReplyKind.ERROR,
-        )
+def run_status(session: Session, plan: Plan, text: str, cache: StatusCache | None = None,
+               today: date | None = None, command: str = "status") -> Reply:
+    """The answer to a status or gaps question; `today` places "last year", "this year"…"""
+    question = read_question(text, plan, today or date.today(), command)
+    if question.target is None:
+        return _not_about_the_plan(plan, text)
     if cache is None:
-        return _status_reply(session, plan, target)
-    return cache.reply(session, (plan.id, target), lambda: _status_reply(session, plan, target))
+        return render_question(session, plan, question)
+    # The question is the key, its period included: "Basel in 2023" is not "Basel".
+    return cache.reply(session, (plan.id, question), lambda: render_question(session, plan, question))
 
 
-def _status_reply(session: Session, plan: Plan, target: Target) -> Reply:
+def _not_about_the_plan(plan: Plan, text: str) -> Reply:
+    """An honest answer to a question tapbot cannot place in the plan, with questions it can answer."""
+    convention = next(iter(plan.conventions.values()))
+    outcome = next(iter(plan.outcomes.values()))
+    indicator = next(iter(plan.indicators.values()))
+    examples = ["status", f"status {convention.name}", f"status {outcome.code} last year", f"status {indicator.code}",
+                "status Ghana", "status Africa", f"gaps {convention.name}", "how many women have we trained?"]
+    return Reply(
+        title="I can answer questions about the plan",
+        lines=[f"“{shorten(text, 60)}” does not name anything in the plan, a country or a region that I know.",
+               "Ask me for example:", *(f"`{e}`" for e in examples), "", "To see every command: `help`"],
+        kind=ReplyKind.HELP,
+    )
+
+
+def render_question(session: Session, plan: Plan, question: Question) -> Reply:
+    """The reply to a question whose target is known (see handlers.questions.read_question)."""
+    target, period = question.target, question.period
+    if question.command == "gaps":
+        reply = _gaps_reply(session, plan, target, period)
+    elif question.view == "recent" and target.kind != "region":
+        reply = _recent_reply(session, plan, target, period)
+    elif target.kind in ("plan", "region"):
+        reply = _area_reply(session, plan, target, period, question.view == "gender")
+    elif target.kind == "country":
+        reply = _country_reply(session, plan, target.code, period)
+    elif target.kind == "convention":
+        reply = _convention_reply(session, plan, target.code, period)
+    else:
+        reply = _indicators_reply(session, plan, target, period)
+    if period and reply.title:
+        reply.title += f" · {period_label(period)}"
+    if question.note:
+        reply.context.insert(0, f"Read as {question.target.code}: {question.note}.")
+    return reply
+
+
+def period_label(period: Period) -> str:
+    if period.end is None:
+        return f"since {period.start.isoformat()}"
+    return f"{period.start.isoformat()} – {period.end.isoformat()}"
+
+
+def target_label(plan: Plan, target: Target) -> str:
+    if target.kind == "plan":
+        return "The whole plan"
+    if target.kind == "region":
+        return get_region(target.code).name
     if target.kind == "country":
-        return _country_reply(session, plan, target.code)
-    if target.kind == "convention":
-        return _convention_reply(session, plan, target.code)
-    return _indicators_reply(session, plan, target)
+        return get_country(target.code).name
+    item = plan.get(target.code)
+    return f"{target.code} · {getattr(item, 'name', None) or getattr(item, 'statement', None) or item.text}"
+
+
+def _area_reply(session: Session, plan: Plan, target: Target, period: Period | None, gender: bool) -> Reply:
+    data = _area_data(session, plan, target, period)
+    figures = Figures(activities=data["activities"], participants=data["participants"], women=data["women"],
+                      participants_with_sex=data["participants_with_sex"],
+                      women_with_total=data["women_with_total"], countries=data["countries"],
+                      last_date=date.fromisoformat(data["last_date"]) if data["last_date"] else None)
+    rows = [[c["code"], plan.conventions[c["code"]].name, str(c["activities"]), f"{c['participants']:,}",
+             f"{c['women']:,}", str(len(c["countries"]))] for c in data["conventions"]]
+    lines = []
+    if gender:
+        lines.append(f"Women: {figures.women:,} of {figures.participants:,} participants; "
+                     f"{women_share(figures)} where the activity stated both its total and its women.")
+    if target.kind == "region":
+        lines.append(f"Activities that at least one of the group's {data['members']} countries took part in.")
+    title = f"{target_label(plan, target)} · {'women trained' if gender else 'status'}"
+    return Reply(title=title, lines=lines, fields=_totals_fields(figures),
+                 table=Table(["Convention", "", "Activities", "Participants", "Women", "Countries"], rows),
+                 context=[FOOTNOTE, f"Details: status {next(iter(plan.conventions.values())).name}"])
+
+
+def _gaps_reply(session: Session, plan: Plan, target: Target, period: Period | None) -> Reply:
+    """The indicators with no activity, then those furthest behind (fewest activities, oldest last)."""
+    since, until = _bounds(period)
+    codes = ([i.code for i in plan.indicators_of(target.code)] if target.kind in ("convention", "outcome")
+             else list(plan.indicators))
+    countries = ([target.code] if target.kind == "country"
+                 else region_countries(target.code) if target.kind == "region" else None)
+    figures = figures_db.by_indicator(session, plan.id, codes, since, until, countries=countries)
+    empty = [c for c in codes if not figures[c].activities]
+    behind = sorted((c for c in codes if figures[c].activities),
+                    key=lambda c: (figures[c].activities, figures[c].last_date or date.min))[:5]
+    lines = [f"{len(empty)} of {len(codes)} indicators have no activity yet:" if empty
+             else f"Every one of the {len(codes)} indicators has at least one activity."]
+    lines += [f"{c} · {shorten(plan.indicators[c].text, 90)}" for c in empty]
+    rows = [[c, str(figures[c].activities), figures[c].last_date.isoformat() if figures[c].last_date else "–",
+             shorten(plan.indicators[c].text, 60)] for c in behind]
+    return Reply(title=f"Gaps · {target_label(plan, target)}", lines=lines,
+                 table=Table(["Furthest behind", "Activities", "Last", ""], rows) if rows else None,
+                 context=["Counts activities held (not planned or cancelled) linked to each indicator.",
+                          f"To log one: `log …`   ·   details: `status {(empty or behind or codes)[0]}`"])
+
+
+def _recent_reply(session: Session, plan: Plan, target: Target, period: Period | None) -> Reply:
+    since, until = _bounds(period)
+    scope: dict = {"country": target.code} if target.kind == "country" else {}
+    if target.kind in ("convention", "outcome"):
+        scope = {"plan_id": plan.id, "outcome_codes": [
+            o.code for o in plan.outcomes.values() if target.code in (o.code, o.convention)]}
+    elif target.kind == "indicator":
+        scope = {"plan_id": plan.id, "indicator_code": target.code}
+    recent = recent_activities(session, limit=10, since=since, until=until, **scope)
+    lines = [f"#{a.id} {a.start_date or 'no date'} · {a.kind.replace('_', ' ')} · {a.title}"
+             + ("" if a.status == "done" else f" ({a.status})") for a in recent] or ["No activity logged yet."]
+    return Reply(title=f"{target_label(plan, target)} · latest activities", lines=lines,
+                 context=[f"Figures: status {'' if target.kind == 'plan' else target_label(plan, target).split(' · ')[0]}".rstrip()])
 
 
 def women_share(figures: Figures) -> str:
@@ -279,9 +372,10 @@ FOOTNOTE = ("Counts activities held (not planned or cancelled). % women is over 
             "reported women. Each indicator is counted by its own measure.")
 
 
-def _indicators_reply(session: Session, plan: Plan, target: Target) -> Reply:
+def _indicators_reply(session: Session, plan: Plan, target: Target, period: Period | None = None) -> Reply:
+    since, until = _bounds(period)
     codes = [i.code for i in plan.indicators_of(target.code)]
-    per_indicator = figures_db.by_indicator(session, plan.id, codes)
+    per_indicator = figures_db.by_indicator(session, plan.id, codes, since, until)
     rows = []
     for code in codes:
         indicator, figures = plan.indicators[code], per_indicator[code]
@@ -291,12 +385,13 @@ def _indicators_reply(session: Session, plan: Plan, target: Target) -> Reply:
     table = Table(["Indicator", "Value", "Activities", "Participants", "Women", "Countries"], rows)
     if target.kind == "outcome":
         outcome = plan.outcomes[target.code]
-        figures = figures_db.by_outcome(session, plan.id, [target.code])[target.code]
+        figures = figures_db.by_outcome(session, plan.id, [target.code], since, until)[target.code]
         return Reply(title=f"{target.code} · {outcome.statement}", fields=_totals_fields(figures),
                      table=table, context=[FOOTNOTE])
     indicator = plan.indicators[target.code]
     figures = per_indicator[target.code]
-    recent = recent_activities(session, plan_id=plan.id, limit=5, indicator_code=target.code)
+    recent = recent_activities(session, plan_id=plan.id, limit=5, indicator_code=target.code,
+                               since=since, until=until)
     lines = [indicator.text, ""] + (
         [f"#{a.id} {a.start_date or 'no date'} · {a.title}" for a in recent] or ["No activity linked yet."])
     fields = [Field("Value", f"{indicator_value(indicator.measure, figures):,} {indicator.unit}")] + _totals_fields(figures)
@@ -305,11 +400,12 @@ def _indicators_reply(session: Session, plan: Plan, target: Target) -> Reply:
     return Reply(title=f"{target.code} · status", lines=lines, fields=fields, context=[FOOTNOTE])
 
 
-def _convention_reply(session: Session, plan: Plan, code: str) -> Reply:
+def _convention_reply(session: Session, plan: Plan, code: str, period: Period | None = None) -> Reply:
+    since, until = _bounds(period)
     convention = plan.conventions[code]
     outcomes = [o for o in plan.outcomes.values() if o.convention == code]
-    per_outcome = figures_db.by_outcome(session, plan.id, [o.code for o in outcomes])
-    total = figures_db.totals(session, plan.id, outcome_codes=[o.code for o in outcomes])
+    per_outcome = figures_db.by_outcome(session, plan.id, [o.code for o in outcomes], since, until)
+    total = figures_db.totals(session, plan.id, outcome_codes=[o.code for o in outcomes], since=since, until=until)
     rows = [[o.code, shorten(o.statement, 60), str(per_outcome[o.code].activities),
              f"{per_outcome[o.code].participants:,}", women_share(per_outcome[o.code]),
              str(len(per_outcome[o.code].countries))] for o in outcomes]
@@ -320,8 +416,9 @@ def _convention_reply(session: Session, plan: Plan, code: str) -> Reply:
     )
 
 
-def _country_reply(session: Session, plan: Plan, code: str) -> Reply:
-    data = _country_data(session, plan, code)
+def _country_reply(session: Session, plan: Plan, code: str, period: Period | None = None) -> Reply:
+    since, until = _bounds(period)
+    data = _country_data(session, plan, code, period)
     rows = [[c["code"], plan.conventions[c["code"]].name, str(c["activities"]), f"{c['participants']:,}",
              ", ".join(o["code"] for o in c["outcomes"]) or "–"] for c in data["conventions"]]
     fields = [Field("Activities", str(data["activities"])),
@@ -329,7 +426,7 @@ def _country_reply(session: Session, plan: Plan, code: str) -> Reply:
     context = []
     if data["unlinked_activities"]:
         context.append(f"{data['unlinked_activities']} of its activities are not linked to any indicator yet.")
-    recent = recent_activities(session, country=code, limit=5)
+    recent = recent_activities(session, country=code, limit=5, since=since, until=until)
     lines = [f"#{a.id} {a.start_date or 'no date'} · {a.title}" for a in recent] or ["No activity yet."]
     return Reply(title=f"{data['name']} · what it took part in", lines=lines, fields=fields,
                  table=Table(["Convention", "", "Activities", "Participants", "Outcomes"], rows), context=context)

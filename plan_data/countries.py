@@ -359,3 +359,49 @@ def _cities() -> dict[str, City]:
                 if key and (key not in ranked or ranked[key][0] < rank):
                     ranked[key] = (rank, city)
     return {key: city for key, (_, city) in ranked.items()}
+
+
+# --- regional groups -----------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Region:
+    code: str  # AFR, APG, EEG, GRULAC, WEOG
+    group: str  # the group's name, one of REGIONS
+    name: str  # the first name in regions.toml, for replies
+
+
+def get_region(code: str) -> Region | None:
+    """The regional group with this code ("AFR", "region:GRULAC"), or None."""
+    return _regions()[0].get(code.strip().upper().removeprefix("REGION:"))
+
+
+def region_countries(code: str) -> list[str]:
+    """Alpha-2 codes of the countries in a regional group, sorted."""
+    region = get_region(code)
+    return sorted(c.code for c in _index().countries if region and c.region == region.group)
+
+
+def find_region(text: str) -> Region | None:
+    """The one regional group named in free text, or None (none, or two of them).
+
+    Country names are read first, so "South Africa" or "Central African Republic"
+    is a country and not the African Group.
+    """
+    plain = _index().pattern.sub(" ", _plain(text))
+    found = {m.lastgroup for m in _regions()[1].finditer(plain)}
+    return _regions()[0][found.pop()] if len(found) == 1 else None
+
+
+@cache
+def _regions() -> tuple[dict[str, Region], re.Pattern[str]]:
+    data = tomllib.loads(files(__package__).joinpath("regions.toml").read_text("utf-8"))
+    regions, branches = {}, []
+    for code, entry in data.items():
+        if entry["group"] not in REGIONS:
+            raise ValueError(f"regions.toml: unknown group {entry['group']!r}")
+        regions[code] = Region(code, entry["group"], entry["names"][0])
+        names = sorted({_plain(n).casefold() for n in entry["names"]}, key=len, reverse=True)
+        spelled = "|".join(re.escape(n).replace(r"\ ", r"[\s-]+").replace(r"\-", r"[\s-]+") for n in names)
+        branches.append(rf"(?P<{code}>{spelled})")
+    return regions, re.compile(rf"(?<!\w)(?:{'|'.join(branches)})(?!\w)", re.I)

@@ -117,12 +117,24 @@ def _period(since: date | None, until: date | None) -> list[ColumnElement]:
     return clauses
 
 
+def _among(countries: list[str] | None, activity_id: ColumnElement = Activity.id) -> list[ColumnElement]:
+    """Activities that one of `countries` took part in (a regional group); no clause for None."""
+    if countries is None:
+        return []
+    return [activity_id.in_(union(
+        select(ActivityCountry.activity_id).where(ActivityCountry.country.in_(countries)),
+        select(Attendee.activity_id).where(Attendee.country.in_(countries)),
+    ))]
+
+
 def by_indicator(session: Session, plan_id: str, codes: list[str],
-                 since: date | None = None, until: date | None = None) -> dict[str, Figures]:
-    """Figures for each indicator code (activities linked to it)."""
+                 since: date | None = None, until: date | None = None,
+                 countries: list[str] | None = None) -> dict[str, Figures]:
+    """Figures for each indicator code (activities linked to it); with `countries`, only the
+    activities one of them took part in."""
     result = {code: Figures() for code in codes}
     where = [IndicatorLink.plan_id == plan_id, IndicatorLink.indicator_code.in_(codes), _live(),
-             *_period(since, until)]
+             *_period(since, until), *_among(countries)]
     rows = session.execute(
         select(*_aggregates(IndicatorLink.indicator_code))
         .join(Activity, Activity.id == IndicatorLink.activity_id)
@@ -169,11 +181,13 @@ def by_outcome(session: Session, plan_id: str, outcome_codes: list[str],
 
 
 def totals(session: Session, plan_id: str, outcome_codes: list[str] | None = None, country: str | None = None,
-           since: date | None = None, until: date | None = None, with_countries: bool = True) -> Figures:
+           since: date | None = None, until: date | None = None, with_countries: bool = True,
+           countries: list[str] | None = None) -> Figures:
     """Figures for the distinct activities linked to any of the outcomes (all activities when None);
-    `with_countries=False` skips the list of countries reached, the costliest part."""
+    `with_countries=False` skips the list of countries reached, the costliest part; `countries`
+    keeps the activities one of them took part in."""
     figures = Figures()
-    where = [_live(), *_period(since, until)]
+    where = [_live(), *_period(since, until), *_among(countries)]
     if outcome_codes is not None:
         where.append(Activity.id.in_(select(IndicatorLink.activity_id).where(
             IndicatorLink.plan_id == plan_id, IndicatorLink.outcome_code.in_(outcome_codes))))
@@ -186,7 +200,8 @@ def totals(session: Session, plan_id: str, outcome_codes: list[str] | None = Non
     return figures
 
 
-def country_by_outcome(session: Session, plan_id: str, country: str) -> dict[str, Figures]:
+def country_by_outcome(session: Session, plan_id: str, country: str,
+                       since: date | None = None, until: date | None = None) -> dict[str, Figures]:
     """For one country: figures per outcome of the activities it took part in."""
     result: dict[str, Figures] = {}
     # The country's links only: distinct (outcome, activity) over every link of the plan
@@ -196,7 +211,7 @@ def country_by_outcome(session: Session, plan_id: str, country: str) -> dict[str
     for row in session.execute(
         select(*_aggregates(linked.c.outcome_code))
         .join(Activity, Activity.id == linked.c.activity_id)
-        .where(_live()).group_by(linked.c.outcome_code)
+        .where(_live(), *_period(since, until)).group_by(linked.c.outcome_code)
     ):
         figures = Figures()
         _fill(figures, row)
@@ -204,8 +219,8 @@ def country_by_outcome(session: Session, plan_id: str, country: str) -> dict[str
     return result
 
 
-def country_by_convention(session: Session, plan_id: str, country: str,
-                          conventions: dict[str, list[str]]) -> dict[str, Figures]:
+def country_by_convention(session: Session, plan_id: str, country: str, conventions: dict[str, list[str]],
+                          since: date | None = None, until: date | None = None) -> dict[str, Figures]:
     """For one country: figures per convention (each activity once per convention)."""
     convention_of = {outcome: code for code, outcomes in conventions.items() for outcome in outcomes}
     linked = (
@@ -218,9 +233,37 @@ def country_by_convention(session: Session, plan_id: str, country: str,
     result = {code: Figures() for code in conventions}
     for row in session.execute(
         select(*_aggregates(linked.c.convention)).join(Activity, Activity.id == linked.c.activity_id)
-        .where(_live()).group_by(linked.c.convention)
+        .where(_live(), *_period(since, until)).group_by(linked.c.convention)
     ):
         _fill(result[row[0]], row)
+    return result
+
+
+def by_convention(session: Session, plan_id: str, conventions: dict[str, list[str]],
+                  countries: list[str] | None = None,
+                  since: date | None = None, until: date | None = None) -> dict[str, Figures]:
+    """Figures per convention (each activity once per convention, its countries reached included);
+    with `countries`, only the activities one of them took part in (a regional group)."""
+    convention_of = {outcome: code for code, outcomes in conventions.items() for outcome in outcomes}
+    linked = (
+        select(case(convention_of, value=IndicatorLink.outcome_code).label("convention"), IndicatorLink.activity_id)
+        .distinct()
+        .where(IndicatorLink.plan_id == plan_id, IndicatorLink.outcome_code.in_(list(convention_of)),
+               *_among(countries, IndicatorLink.activity_id))
+        .subquery()
+    )
+    where = [_live(), *_period(since, until)]
+    result = {code: Figures() for code in conventions}
+    for row in session.execute(
+        select(*_aggregates(linked.c.convention)).join(Activity, Activity.id == linked.c.activity_id)
+        .where(*where).group_by(linked.c.convention)
+    ):
+        _fill(result[row[0]], row)
+    for code, country in _distinct_countries(session, select(
+        linked.c.convention.label("key"), Activity.id.label("activity_id"))
+        .join(Activity, Activity.id == linked.c.activity_id).where(*where)
+    ):
+        result[code].countries.append(country)
     return result
 
 

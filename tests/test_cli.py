@@ -65,7 +65,8 @@ def test_scripted_chat_session(database_url):
     assert "SC2.I3" in replies[4] and "3 Parties" in replies[4] and "12 experts trained" in out
     assert replies[5].startswith("BC1 · ") and "3 Parties" in replies[5]
     assert "Ghana · what it took part in" in out and "Participants in them: 55" in out
-    assert "I didn't understand “frobnicate”" in out and "Traceback" not in out
+    assert "I can answer questions about the plan" in out and "“frobnicate” does not name" in out
+    assert "Traceback" not in out
     # The same database, a new process: nothing was lost.
     status = json.loads(run(["status", "--json", "SC2"], database_url).stdout)
     by_code = {row["code"]: row for row in status["indicators"]}
@@ -73,6 +74,13 @@ def test_scripted_chat_session(database_url):
     assert by_code["SC2.I5"]["value"] == 12 and by_code["SC2.I5"]["measure"] == "participants"
     ghana = json.loads(run(["status", "--json", "Ghana"], database_url).stdout)
     assert ghana["target"] == "GH" and ghana["activities"] == 2
+    # The same targets as a question, and a period: the 2023 workshop in Accra only.
+    africa = json.loads(run(["status", "--json", "--from", "2023-01-01", "--to", "2023-12-31", "region:AFR"],
+                            database_url).stdout)
+    assert (africa["kind"], africa["activities"], africa["participants"]) == ("region", 1, 20)
+    assert africa["period"] == {"from": "2023-01-01", "to": "2023-12-31"}
+    whole = json.loads(run(["status", "--json", "PLAN"], database_url).stdout)
+    assert (whole["activities"], whole["participants"], whole["women"]) == (3, 67, 28)
 
 
 def test_export_csv_and_xlsx(database_url, tmp_path):
@@ -110,7 +118,11 @@ def test_parse_json(tmp_path):
     assert (data["participants"], data["women"]) == (35, 14)
     assert data["kind"] == "workshop" and isinstance(data["indicators"], list)
     assert json.loads(run(["parse", "--json", "status of Stockholm outcome 2"], db).stdout) == {
-        "command": "status", "target": "SC2", "kind": "outcome"}
+        "command": "status", "target": "SC2", "kind": "outcome", "period": None}
+    # A period is relative to today; a year named outright is not.
+    assert json.loads(run(["parse", "--json", "¿cómo va el Convenio de Basilea en 2023?"], db).stdout) == {
+        "command": "status", "target": "BC", "kind": "convention", "period": {"from": "2023-01-01", "to": "2023-12-31"}}
+    assert json.loads(run(["parse", "--json", "which indicators have no activity yet?"], db).stdout)["command"] == "gaps"
     lines = run(["parse", "--json", "-"], db, stdin="status Ghana\nstatus BC\n").stdout.splitlines()
     assert [json.loads(line)["target"] for line in lines] == ["GH", "BC"]
     assert not (tmp_path / "x.db").exists()  # parse changes nothing, not even creates the database

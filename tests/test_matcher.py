@@ -9,7 +9,6 @@ from handlers.matcher import (
     Match,
     confidence,
     match_indicators,
-    resolve_status_target,
 )
 from plan_data.loader import DEFAULT_PLAN_PATH, load_plan
 
@@ -84,25 +83,3 @@ def test_each_plan_object_gets_its_own_index(tmp_path):
     other.write_text(DEFAULT_PLAN_PATH.read_text(encoding="utf-8").replace(
         'id = "tap-2022-2025"', 'id = "tap-2026-2029"'), encoding="utf-8")
     assert match_indicators("PIC Circular webinar", load_plan(other))[0].code == "RC2.I4"
-
-
-@pytest.mark.parametrize(
-    "text, target",
-    [
-        ("status of Stockholm outcome 2", "SC2"),
-        ("progress on basel?", "BC"),
-        ("where are we on cross-cutting 1", "CC1"),
-        ("status RC2.I4", "RC2.I4"),
-        ("basel 1 (iv) - status", "BC1.I4"),
-        ("what's the status of the ESM outcome", "BC2"),
-        ("how many import responses so far", "RC2.I4"),
-        ("customs trainings - how many?", "CC1.I3"),
-        ("how many regional centres got funds?", "CC2.I2"),
-    ],
-)
-def test_status_targets(plan, text, target):
-    assert resolve_status_target(text, plan) == target
-
-
-def test_status_with_nothing_to_resolve(plan):
-    assert resolve_status_target("status?", plan) is None

@@ -230,8 +230,8 @@ def test_help_and_errors_are_shown_to_the_asker_only(ctx):
         async with slack_server(ctx) as slack:
             _, helped = await slack.command("help")
             assert helped["response_type"] == "ephemeral" and header(helped["blocks"]) == "tapbot · help"
-            _, wrong = await slack.command("status")
-            assert wrong["response_type"] == "ephemeral" and "Status of what?" in text_of(wrong["blocks"])
+            _, wrong = await slack.command("show")
+            assert wrong["response_type"] == "ephemeral" and "needs the number of an activity" in text_of(wrong["blocks"])
             _, bad = await slack.command("log workshop in Accra, 31 February 2024, 20 participants")
             assert bad["response_type"] == "ephemeral" and header(bad["blocks"]).startswith("Not logged")
 
@@ -279,9 +279,9 @@ def test_a_mention_logs_in_the_channel_and_errors_go_to_the_asker_only(ctx):
             assert posted.args["channel"] == CHANNEL
             assert header(posted.args["blocks"]).startswith("Logged #1 · Webinar on the PIC Circular")
             assert "RC2.I4" in text_of(posted.args["blocks"])
-            await slack.event(slack.message_event(f"<@{BOT_USER}> status", user=BOB))
+            await slack.event(slack.message_event(f"<@{BOT_USER}> show", user=BOB))
             [private] = await slack.api.wait_for("chat.postEphemeral")
-            assert private.args["user"] == BOB and "Status of what?" in private.text
+            assert private.args["user"] == BOB and "needs the number of an activity" in private.text
 
     run(scenario())
     [activity] = activities(ctx)

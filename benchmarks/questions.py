@@ -1,0 +1,117 @@
+"""Measure how questions are routed: command (status or gaps), target and period, per language.
+
+Run from the repository root: ``python benchmarks/questions.py [--baseline REV] [--eval-dir DIR]``.
+Questions go through ``handlers.describe.describe`` — the path of the chat and ``tapbot parse`` —
+and are right only when command, target and period all equal the gold ones of
+``benchmarks/data/questions.jsonl``. The same questions are routed by the code of git
+revision REV (default ``main``: the routing before this work) in the same run. Questions
+marked ``tune`` were looked at while tuning; ``unseen`` ones were not. Then the shared
+``status_dev.jsonl``: the share of status questions resolved to their gold target.
+"""
+from __future__ import annotations
+
+import argparse
+import importlib.util
+import json
+import subprocess
+import sys
+import types
+from collections import defaultdict
+from datetime import date
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+
+from handlers.describe import describe  # noqa: E402
+from plan_data.loader import load_plan  # noqa: E402
+
+DATA = REPO / "benchmarks" / "data" / "questions.jsonl"
+TODAY = date(2025, 6, 16)  # "last year" in the gold periods is 2024
+BASELINE_MODULES = ("matcher", "status", "parse")  # what routed a question before; loaded in this order
+
+
+def baseline_router(revision: str):
+    """A function text → route, from the parse, matcher and status modules of a git revision."""
+    package = types.ModuleType("baseline")
+    package.__path__ = []
+    sys.modules["baseline"] = package
+    modules = {}
+    for name in BASELINE_MODULES:
+        source = subprocess.run(["git", "show", f"{revision}:handlers/{name}.py"], cwd=REPO, check=True,
+                                capture_output=True, text=True).stdout
+        source = source.replace("from handlers.matcher import", "from baseline.matcher import")
+        spec = importlib.util.spec_from_loader(f"baseline.{name}", loader=None)
+        module = importlib.util.module_from_spec(spec)
+        sys.modules[spec.name] = module
+        exec(compile(source, f"{revision}:handlers/{name}.py", "exec"), module.__dict__)
+        modules[name] = module
+
+    def route(text: str, plan) -> dict:
+        command = modules["parse"].parse_command(text)
+        if type(command).__name__ != "Status":
+            return {"command": None, "target": None, "period": None}
+        target = modules["status"].resolve_target(command.target, plan)
+        return {"command": "status", "target": target.code if target else None, "period": None}
+
+    return route
+
+
+def load(path: Path) -> list[dict]:
+    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--baseline", default="main", help="git revision whose routing is measured beside")
+    parser.add_argument("--eval-dir", type=Path, default=REPO.parent / "shared" / "eval")
+    parser.add_argument("--show-misses", action="store_true")
+    args = parser.parse_args()
+    plan = load_plan()
+    try:
+        baseline = baseline_router(args.baseline)
+    except (subprocess.CalledProcessError, Exception) as error:  # no such revision, or its code no longer loads
+        print(f"baseline {args.baseline!r} not measured: {error}")
+        baseline = None
+
+    questions = load(DATA)
+    right: dict[tuple, list[bool]] = defaultdict(list)
+    for q in questions:
+        gold = (q["command"], q["target"], q["period"])
+        got = describe(q["text"], plan, TODAY)
+        ours = (got.get("command"), got.get("target"), got.get("period"))
+        if ours != gold and args.show_misses:
+            print(f"  miss [{q['lang']} {q['split']}] {q['text']!r}: {ours} ≠ {gold}")
+        for split in (q["split"], "all"):
+            right[("now", q["lang"], split)].append(ours == gold)
+            right[("now", "all", split)].append(ours == gold)
+            if baseline:
+                old = baseline(q["text"], plan)
+                right[("before", q["lang"], split)].append((old["command"], old["target"], old["period"]) == gold)
+                right[("before", "all", split)].append((old["command"], old["target"], old["period"]) == gold)
+
+    print(f"Questions routed right (command, target and period), {len(questions)} questions, today {TODAY}:")
+    print(f"{'':8}{'split':8}" + "".join(f"{lang:>14}" for lang in ("en", "fr", "es", "all")))
+    for who in ("now", "before") if baseline else ("now",):
+        label = "now" if who == "now" else args.baseline
+        for split in ("tune", "unseen", "all"):
+            cells = []
+            for lang in ("en", "fr", "es", "all"):
+                hits = right[(who, lang, split)]
+                cells.append(f"{sum(hits) / len(hits):.2f} ({sum(hits)}/{len(hits)})" if hits else "–")
+            print(f"{label:8}{split:8}" + "".join(f"{c:>14}" for c in cells))
+
+    status_dev = args.eval_dir / "status_dev.jsonl"
+    if status_dev.exists():
+        rows = load(status_dev)
+        ours = sum(describe(r["text"], plan, TODAY).get("target") == r["gold"] for r in rows)
+        line = f"status_dev.jsonl: {ours}/{len(rows)} = {ours / len(rows):.2f} targets right"
+        if baseline:
+            old = sum(baseline(r["text"], plan)["target"] == r["gold"] for r in rows)
+            line += f" ({args.baseline}: {old}/{len(rows)} = {old / len(rows):.2f})"
+        print(line)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
