@@ -75,6 +75,10 @@ def _parser() -> argparse.ArgumentParser:
     validate.add_argument("file", type=Path)
     validate.set_defaults(run=_plan_validate)
 
+    parties = sub.add_parser("parties", help="the Parties file: its source, date and counts")
+    parties.add_argument("--json", action="store_true")
+    parties.set_defaults(run=_parties)
+
     export = sub.add_parser("export", help="activities and the indicator table as CSV or Excel")
     export.add_argument("--format", choices=("csv", "xlsx"), default="csv")
     export.add_argument("--out", type=Path, required=True)
@@ -225,6 +229,26 @@ def _plan_validate(args) -> int:
         return 1
     print(f"{args.file}: plan {plan.id} is valid — {len(plan.outcomes)} outcomes, "
           f"{len(plan.outputs)} outputs, {len(plan.indicators)} indicators")
+    return 0
+
+
+def _parties(args) -> int:
+    from plan_data.parties import DEFAULT_PARTIES_PATH, PartiesError, load_parties
+
+    try:
+        parties = load_parties()
+    except PartiesError as error:
+        print(f"tapbot: {DEFAULT_PARTIES_PATH}: {error}", file=sys.stderr)
+        return 1
+    counts = {code: parties.count(code) for code in parties.since}
+    if args.json:
+        _print_json({"source": parties.source, "as_of": parties.as_of.isoformat(), "file": str(DEFAULT_PARTIES_PATH),
+                     "parties": counts}, False)
+        return 0
+    print(f"Source: {parties.source}")
+    print(f"As of: {parties.as_of.isoformat()}  (edit {DEFAULT_PARTIES_PATH} to update)")
+    for code, n in counts.items():
+        print(f"{parties.names[code]}: {n} Parties")
     return 0
 
 
