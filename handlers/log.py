@@ -12,6 +12,7 @@ from datetime import date
 
 from sqlalchemy.orm import Session
 
+from handlers.counted import counted_fields
 from handlers.extract import extract_log_fields
 from handlers.matcher import AUTO_LINK_CONFIDENCE, Match, confidence, match_indicators
 from handlers.messages import Action, Field, Incoming, Reply, ReplyKind
@@ -178,7 +179,7 @@ def store(session: Session, plan: Plan, incoming: Incoming, draft: LogDraft) -> 
         title=draft.title[:300], kind=draft.kind, modality=draft.modality, start_date=draft.start_date,
         end_date=draft.end_date, country=draft.countries[0] if draft.countries else None,
         organiser=draft.organiser, participants=draft.participants, women=draft.women, men=draft.men,
-        status=draft.status,
+        status=draft.status, **counted_fields(draft.text),
     )
     reply = activity_reply(plan, activity, title=f"Logged #{activity.id} · {activity.title}")
     reply.kind = ReplyKind.DONE

@@ -15,18 +15,22 @@ from collections import OrderedDict
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from datetime import date
 
 from sqlalchemy import Connection, Engine, event
 from sqlalchemy.orm import Session, sessionmaker
 
+from handlers.counted import PRODUCT_LABELS
+from handlers.log import KIND_LABELS
 from handlers.matcher import resolve_status_target
 from handlers.messages import Field, Reply, ReplyKind, Table
 from handlers.render import shorten
 from plan_data.countries import Country, find_countries, get_country, resolve_country
-from plan_data.loader import Plan
+from plan_data.loader import Indicator, Measure, Plan
+from plan_data.parties import bundled_parties
 from storage import status as figures_db
 from storage.activities import VERSION_BUMPED, data_version, recent_activities
-from storage.status import Figures
+from storage.status import Figures, KindFigures
 
 log = logging.getLogger(__name__)
 
@@ -81,17 +85,75 @@ def _kind_of(code: str, plan: Plan) -> str:
     return "indicator"
 
 
-def indicator_value(measure: str, figures: Figures) -> int:
-    return {
-        "parties": len(figures.countries),
-        "activities": figures.activities,
-        "case_studies": figures.activities,
-        "pilot_projects": figures.pilot_projects,
-        "trainings": figures.trainings,
-        "participants": figures.participants,
-        "languages": figures.languages,
-        "regional_centres": figures.regional_centres,
-    }[measure]
+@dataclass
+class IndicatorFigures:
+    """An indicator's figures as its words mean them: `value` by its measure, over the linked
+    activities held in the plan's period that meet the measure; what is left out, beside."""
+
+    value: int
+    totals: Figures  # the activities that count: participants, women, men, countries reached
+    parties: list[str]  # countries reached that were Parties of the indicator's convention then
+    non_parties: list[str]  # countries reached that were not (shown, never counted)
+    outside_period: list[int]  # linked activities held outside the plan's period (ids)
+    undated: list[int]  # linked activities without a date
+    unmet: dict[str, int]  # in the period but not what the measure counts: reason → how many
+
+
+def _meets(indicator: Indicator, group: KindFigures) -> str | None:
+    """Why a group of linked activities does not meet the indicator's measure, or None."""
+    if indicator.kinds and group.kind not in indicator.kinds:
+        return f"{KIND_LABELS.get(group.kind, group.kind).lower()}"
+    if indicator.product and group.product_kind != indicator.product:
+        return "no " + PRODUCT_LABELS[indicator.product] + " recorded"
+    return None
+
+
+def indicator_figures(session: Session, plan: Plan, codes: list[str], since: date | None = None,
+                      until: date | None = None) -> dict[str, IndicatorFigures]:
+    """The one computation of indicator figures, for status, digests and the export alike."""
+    parties = bundled_parties()
+    linked = figures_db.by_indicator(session, plan.id, codes, since, until, within=(plan.start, plan.end))
+    result = {}
+    for code in codes:
+        indicator, rows = plan.indicators[code], linked[code]
+        convention = plan.convention_of(code)
+        counted = [g for g in rows.groups if _meets(indicator, g) is None]
+        unmet: dict[str, int] = {}
+        for group in rows.groups:
+            reason = _meets(indicator, group)
+            if reason:
+                unmet[reason] = unmet.get(reason, 0) + group.activities
+        totals = Figures()
+        reached: dict[str, date] = {}
+        for group in counted:
+            totals.activities += group.activities
+            totals.participants += group.participants
+            totals.participants_with_sex += group.participants_with_sex
+            if group.women is not None:
+                totals.women = (totals.women or 0) + group.women
+            if group.men is not None:
+                totals.men = (totals.men or 0) + group.men
+            totals.last_date = max(filter(None, (totals.last_date, group.last_date)), default=None)
+            for country, last in group.reached.items():
+                reached[country] = max(last, reached.get(country, last))
+        totals.countries = sorted(reached)
+        # Reached on its latest activity's date: a Party then if it was one on any of them.
+        is_party = {c: parties.was_party(convention, c, last) for c, last in reached.items()}
+        value = {
+            Measure.PARTIES: sum(is_party.values()),
+            Measure.ACTIVITIES: totals.activities,
+            Measure.PILOT_PROJECTS: totals.activities,
+            Measure.TRAININGS: totals.activities,
+            Measure.PARTICIPANTS: totals.participants,
+            Measure.PRODUCTS: sum(g.products for g in counted),
+            Measure.LANGUAGES: len(set().union(*(g.languages for g in counted))),
+            Measure.REGIONAL_CENTRES: len(set().union(*(g.centres for g in counted))),
+        }[indicator.measure]
+        result[code] = IndicatorFigures(
+            value=value, totals=totals, parties=[c for c in totals.countries if is_party[c]],
+            non_parties=[c for c in totals.countries if not is_party[c]],
+            outside_period=rows.outside_period, undated=rows.undated, unmet=unmet)
+    return result
 
 
 def status_data(session: Session, plan: Plan, target: Target) -> dict:
@@ -99,16 +161,19 @@ def status_data(session: Session, plan: Plan, target: Target) -> dict:
     if target.kind == "country":
         return _country_data(session, plan, target.code)
     codes = [i.code for i in plan.indicators_of(target.code)]
-    rows = figures_db.by_indicator(session, plan.id, codes)
+    rows = indicator_figures(session, plan, codes)
     indicators = []
     for code in codes:
         indicator, figures = plan.indicators[code], rows[code]
+        t = figures.totals
         indicators.append({
             "code": code, "measure": indicator.measure, "unit": indicator.unit,
-            "value": indicator_value(indicator.measure, figures),
-            "activities": figures.activities, "participants": figures.participants, "women": figures.women,
-            "countries": figures.countries,
-            "last_date": figures.last_date.isoformat() if figures.last_date else None,
+            "value": figures.value,
+            "activities": t.activities, "participants": t.participants, "women": t.women, "men": t.men,
+            "sex_not_stated": t.sex_not_stated,
+            "countries": t.countries, "non_parties": figures.non_parties,
+            "outside_period": figures.outside_period, "undated": figures.undated,
+            "last_date": t.last_date.isoformat() if t.last_date else None,
         })
     return {"target": target.code, "kind": target.kind, "plan": plan.id, "indicators": indicators}
 
@@ -261,34 +326,67 @@ def women_share(figures: Figures) -> str:
     return "–" if share is None else f"{round(100 * share)}%"
 
 
+def sex_split(figures: Figures) -> str:
+    """Women and men with their denominator: "women 41% of the 135 participants whose sex was
+    reported (55 women, 80 men); 120 not reported"."""
+    if figures.women is None and figures.men is None:
+        return "not reported"
+    text = (f"women {women_share(figures)} of the {figures.participants_with_sex:,} participants whose sex was "
+            f"reported ({figures.women or 0:,} women, {figures.men or 0:,} men)")
+    return text + (f"; {figures.sex_not_stated:,} not reported" if figures.sex_not_stated else "")
+
+
 def _totals_fields(figures: Figures) -> list[Field]:
     return [
         Field("Activities", str(figures.activities)),
         Field("Participants", f"{figures.participants:,}"),
-        Field("Women", f"{figures.women:,} ({women_share(figures)})"
-              if figures.women or figures.participants_with_sex else "not reported"),
+        Field("Women and men", sex_split(figures)),
         Field("Countries reached", str(len(figures.countries))),
         Field("Last activity", figures.last_date.isoformat() if figures.last_date else "none yet"),
     ]
 
 
-FOOTNOTE = ("Counts activities held (not planned or cancelled). % women is over the activities that "
-            "reported women. Each indicator is counted by its own measure.")
+FOOTNOTE = ("Counts activities held (not planned or cancelled) within the plan's period. % women is over the "
+            "participants whose sex was reported. Each indicator is counted by its own measure.")
+
+
+def _names(codes: list[str]) -> str:
+    return ", ".join(get_country(c).name if get_country(c) else c for c in codes)
+
+
+def left_out(plan: Plan, code: str, figures: IndicatorFigures) -> list[str]:
+    """What is linked to an indicator but not in its figure, and why (status and digest alike)."""
+    indicator, notes = plan.indicators[code], []
+    if figures.non_parties:
+        notes.append(f"Reached but not Parties then, so not counted: {_names(figures.non_parties)}.")
+    period = f"{plan.start.year}–{plan.end.year}"
+    if figures.outside_period:
+        ids = ", ".join(f"#{i}" for i in figures.outside_period[:10])
+        notes.append(f"{len(figures.outside_period)} linked {'activity' if len(figures.outside_period) == 1 else 'activities'}"
+                     f" outside {period}, not counted: {ids}.")
+    if figures.undated:
+        ids = ", ".join(f"#{i}" for i in figures.undated[:10])
+        notes.append(f"Date missing — not counted: {ids} (`edit <id> dates=…`).")
+    for reason, n in figures.unmet.items():
+        kinds = ", ".join(KIND_LABELS.get(k, k).lower() for k in indicator.kinds)
+        notes.append(f"Linked but not counted — {reason} ({n}): {code} counts {indicator.unit}"
+                     + (f" ({kinds})." if indicator.kinds else "."))
+    return notes
 
 
 def _indicators_reply(session: Session, plan: Plan, target: Target) -> Reply:
     codes = [i.code for i in plan.indicators_of(target.code)]
-    per_indicator = figures_db.by_indicator(session, plan.id, codes)
+    per_indicator = indicator_figures(session, plan, codes)
     rows = []
     for code in codes:
         indicator, figures = plan.indicators[code], per_indicator[code]
-        rows.append([code, f"{indicator_value(indicator.measure, figures):,} {indicator.unit}",
-                     str(figures.activities), f"{figures.participants:,}", women_share(figures),
-                     str(len(figures.countries))])
+        rows.append([code, f"{figures.value:,} {indicator.unit}", str(figures.totals.activities),
+                     f"{figures.totals.participants:,}", women_share(figures.totals),
+                     str(len(figures.totals.countries))])
     table = Table(["Indicator", "Value", "Activities", "Participants", "Women", "Countries"], rows)
     if target.kind == "outcome":
         outcome = plan.outcomes[target.code]
-        figures = figures_db.by_outcome(session, plan.id, [target.code])[target.code]
+        figures = figures_db.by_outcome(session, plan.id, [target.code], within=(plan.start, plan.end))[target.code]
         return Reply(title=f"{target.code} · {outcome.statement}", fields=_totals_fields(figures),
                      table=table, context=[FOOTNOTE])
     indicator = plan.indicators[target.code]
@@ -296,17 +394,23 @@ def _indicators_reply(session: Session, plan: Plan, target: Target) -> Reply:
     recent = recent_activities(session, plan_id=plan.id, limit=5, indicator_code=target.code)
     lines = [indicator.text, ""] + (
         [f"#{a.id} {a.start_date or 'no date'} · {a.title}" for a in recent] or ["No activity linked yet."])
-    fields = [Field("Value", f"{indicator_value(indicator.measure, figures):,} {indicator.unit}")] + _totals_fields(figures)
-    if figures.countries:
-        fields.append(Field("Countries", ", ".join(get_country(c).name for c in figures.countries if get_country(c))))
+    notes = left_out(plan, target.code, figures)
+    if notes:
+        lines += [""] + notes
+    fields = [Field("Value", f"{figures.value:,} {indicator.unit}")] + _totals_fields(figures.totals)
+    if figures.parties and indicator.measure == Measure.PARTIES:
+        fields.append(Field("Parties", _names(figures.parties)))
+    elif figures.totals.countries:
+        fields.append(Field("Countries", _names(figures.totals.countries)))
     return Reply(title=f"{target.code} · status", lines=lines, fields=fields, context=[FOOTNOTE])
 
 
 def _convention_reply(session: Session, plan: Plan, code: str) -> Reply:
     convention = plan.conventions[code]
     outcomes = [o for o in plan.outcomes.values() if o.convention == code]
-    per_outcome = figures_db.by_outcome(session, plan.id, [o.code for o in outcomes])
-    total = figures_db.totals(session, plan.id, outcome_codes=[o.code for o in outcomes])
+    within = (plan.start, plan.end)
+    per_outcome = figures_db.by_outcome(session, plan.id, [o.code for o in outcomes], within=within)
+    total = figures_db.totals(session, plan.id, outcome_codes=[o.code for o in outcomes], within=within)
     rows = [[o.code, shorten(o.statement, 60), str(per_outcome[o.code].activities),
              f"{per_outcome[o.code].participants:,}", women_share(per_outcome[o.code]),
              str(len(per_outcome[o.code].countries))] for o in outcomes]
