@@ -295,6 +295,13 @@ def run_attendees(session: Session, ctx, incoming: Incoming,
     reply.title = f"Added {added} attendee{'s' if added != 1 else ''} to #{activity.id} · {activity.title}"
     reply.kind = ReplyKind.DONE
     reply.actions = [Action("Undo", f"undo {activity.id}", "danger")]
+    if activity.participants is not None and activity.attendee_count > activity.participants:
+        # The figures use the stated total; more people listed than that is a total to raise, or a list to fix.
+        reply.lines.insert(0, f"{activity.attendee_count} attendees are now listed, more than the "
+                              f"{activity.participants} participants stated; the figures still count "
+                              f"{activity.participants}. Raise the count, or undo this list.")
+        reply.actions.insert(0, Action(f"Raise participants to {activity.attendee_count}",
+                                       f"edit {activity.id} participants={activity.attendee_count}"))
     return reply
 
 
