@@ -102,3 +102,20 @@ def test_attendees_beyond_participants_are_said_and_the_count_offered(chat, ctx)
     assert any(a.command == "edit 1 participants=25" for a in reply.actions)
     assert chat("edit 1 participants=25").kind.value == "done"
     assert row(ctx, "SC1.I2")["participants"] == 25
+
+
+def test_the_log_form_records_men_and_products(ctx):
+    from handlers.forms import submit_log_form
+    from handlers.messages import Incoming
+
+    incoming = Incoming(text="", user_id="amina", user_name="Amina", conversation_id="c", channel="console",
+                        event_key="form-1")
+    values = {"title": "Regional workshop on BAT/BEP", "kind": "workshop", "start_date": "2024-05-12",
+              "countries": "Kenya", "participants": "30", "women": "10", "men": "15", "products": "2 case studies",
+              "indicators": "SC2.I4"}
+    assert submit_log_form(incoming, values, ctx).kind.value == "done"
+    r = row(ctx, "SC2.I4")
+    assert (r["value"], r["women"], r["men"], r["sex_not_stated"]) == (2, 10, 15, 5)
+    errors = submit_log_form(incoming, {**values, "men": "25"}, ctx)
+    assert "more than the 30 participants" in errors["men"]
+    assert "how many of what" in submit_log_form(incoming, {**values, "products": "some"}, ctx)["products"]
