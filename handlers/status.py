@@ -30,7 +30,7 @@ from plan_data.loader import Indicator, Measure, Plan
 from plan_data.parties import bundled_parties
 from storage import status as figures_db
 from storage.activities import VERSION_BUMPED, data_version, recent_activities
-from storage.status import Figures, KindFigures
+from storage.status import Figures, KindFigures, LinkedFigures
 
 log = logging.getLogger(__name__)
 
@@ -111,49 +111,63 @@ def _meets(indicator: Indicator, group: KindFigures) -> str | None:
 def indicator_figures(session: Session, plan: Plan, codes: list[str], since: date | None = None,
                       until: date | None = None) -> dict[str, IndicatorFigures]:
     """The one computation of indicator figures, for status, digests and the export alike."""
-    parties = bundled_parties()
     linked = figures_db.by_indicator(session, plan.id, codes, since, until, within=(plan.start, plan.end))
-    result = {}
-    for code in codes:
-        indicator, rows = plan.indicators[code], linked[code]
-        convention = plan.convention_of(code)
-        counted = [g for g in rows.groups if _meets(indicator, g) is None]
-        unmet: dict[str, int] = {}
-        for group in rows.groups:
-            reason = _meets(indicator, group)
-            if reason:
-                unmet[reason] = unmet.get(reason, 0) + group.activities
-        totals = Figures()
-        reached: dict[str, date] = {}
-        for group in counted:
-            totals.activities += group.activities
-            totals.participants += group.participants
-            totals.participants_with_sex += group.participants_with_sex
-            if group.women is not None:
-                totals.women = (totals.women or 0) + group.women
-            if group.men is not None:
-                totals.men = (totals.men or 0) + group.men
-            totals.last_date = max(filter(None, (totals.last_date, group.last_date)), default=None)
-            for country, last in group.reached.items():
-                reached[country] = max(last, reached.get(country, last))
-        totals.countries = sorted(reached)
-        # Reached on its latest activity's date: a Party then if it was one on any of them.
-        is_party = {c: parties.was_party(convention, c, last) for c, last in reached.items()}
-        value = {
-            Measure.PARTIES: sum(is_party.values()),
-            Measure.ACTIVITIES: totals.activities,
-            Measure.PILOT_PROJECTS: totals.activities,
-            Measure.TRAININGS: totals.activities,
-            Measure.PARTICIPANTS: totals.participants,
-            Measure.PRODUCTS: sum(g.products for g in counted),
-            Measure.LANGUAGES: len(set().union(*(g.languages for g in counted))),
-            Measure.REGIONAL_CENTRES: len(set().union(*(g.centres for g in counted))),
-        }[indicator.measure]
-        result[code] = IndicatorFigures(
-            value=value, totals=totals, parties=[c for c in totals.countries if is_party[c]],
-            non_parties=[c for c in totals.countries if not is_party[c]],
-            outside_period=rows.outside_period, undated=rows.undated, unmet=unmet)
-    return result
+    return {code: figures_of(plan, code, linked[code]) for code in codes}
+
+
+def figures_of(plan: Plan, code: str, rows: LinkedFigures) -> IndicatorFigures:
+    """An indicator's figures from its linked activities grouped by kind and product: the
+    measure picks the groups that count and adds them up."""
+    indicator, convention = plan.indicators[code], plan.convention_of(code)
+    counted = [g for g in rows.groups if _meets(indicator, g) is None]
+    unmet: dict[str, int] = {}
+    for group in rows.groups:
+        reason = _meets(indicator, group)
+        if reason:
+            unmet[reason] = unmet.get(reason, 0) + group.activities
+    totals = Figures()
+    reached: dict[str, date] = {}
+    for group in counted:
+        totals.activities += group.activities
+        totals.participants += group.participants
+        totals.participants_with_sex += group.participants_with_sex
+        if group.women is not None:
+            totals.women = (totals.women or 0) + group.women
+        if group.men is not None:
+            totals.men = (totals.men or 0) + group.men
+        totals.last_date = max(filter(None, (totals.last_date, group.last_date)), default=None)
+        for country, last in group.reached.items():
+            reached[country] = max(last, reached.get(country, last))
+    totals.countries = sorted(reached)
+    # Reached on its latest activity's date: a Party then if it was one on any of them.
+    parties = bundled_parties()
+    is_party = {c: parties.was_party(convention, c, last) for c, last in reached.items()}
+    value = {
+        Measure.PARTIES: sum(is_party.values()),
+        Measure.ACTIVITIES: totals.activities,
+        Measure.PILOT_PROJECTS: totals.activities,
+        Measure.TRAININGS: totals.activities,
+        Measure.PARTICIPANTS: totals.participants,
+        Measure.PRODUCTS: sum(g.products for g in counted),
+        Measure.LANGUAGES: len(set().union(*(g.languages for g in counted))),
+        Measure.REGIONAL_CENTRES: len(set().union(*(g.centres for g in counted))),
+    }[indicator.measure]
+    return IndicatorFigures(
+        value=value, totals=totals, parties=[c for c in totals.countries if is_party[c]],
+        non_parties=[c for c in totals.countries if not is_party[c]],
+        outside_period=rows.outside_period, undated=rows.undated, unmet=unmet)
+
+
+def indicator_json(plan: Plan, code: str, figures: IndicatorFigures) -> dict:
+    """One indicator in the stable shape of `tapbot status --json`."""
+    indicator, t = plan.indicators[code], figures.totals
+    return {
+        "code": code, "measure": indicator.measure, "unit": indicator.unit, "value": figures.value,
+        "activities": t.activities, "participants": t.participants, "women": t.women, "men": t.men,
+        "sex_not_stated": t.sex_not_stated, "countries": t.countries, "non_parties": figures.non_parties,
+        "outside_period": figures.outside_period, "undated": figures.undated,
+        "last_date": t.last_date.isoformat() if t.last_date else None,
+    }
 
 
 def status_data(session: Session, plan: Plan, target: Target) -> dict:
@@ -162,19 +176,7 @@ def status_data(session: Session, plan: Plan, target: Target) -> dict:
         return _country_data(session, plan, target.code)
     codes = [i.code for i in plan.indicators_of(target.code)]
     rows = indicator_figures(session, plan, codes)
-    indicators = []
-    for code in codes:
-        indicator, figures = plan.indicators[code], rows[code]
-        t = figures.totals
-        indicators.append({
-            "code": code, "measure": indicator.measure, "unit": indicator.unit,
-            "value": figures.value,
-            "activities": t.activities, "participants": t.participants, "women": t.women, "men": t.men,
-            "sex_not_stated": t.sex_not_stated,
-            "countries": t.countries, "non_parties": figures.non_parties,
-            "outside_period": figures.outside_period, "undated": figures.undated,
-            "last_date": t.last_date.isoformat() if t.last_date else None,
-        })
+    indicators = [indicator_json(plan, code, rows[code]) for code in codes]
     return {"target": target.code, "kind": target.kind, "plan": plan.id, "indicators": indicators}
 
 
