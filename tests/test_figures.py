@@ -119,3 +119,16 @@ def test_the_log_form_records_men_and_products(ctx):
     errors = submit_log_form(incoming, {**values, "men": "25"}, ctx)
     assert "more than the 30 participants" in errors["men"]
     assert "how many of what" in submit_log_form(incoming, {**values, "products": "some"}, ctx)["products"]
+
+
+def test_edits_of_products_and_organiser_move_the_figures_and_undo_restores_them(chat, ctx):
+    chat("log Regional workshop on BAT/BEP, Nairobi, Kenya, 12 May 2024 SC2.I4")
+    assert row(ctx, "SC2.I4")["value"] == 0  # no case study recorded yet
+    assert chat("edit 1 produced=2 case studies").kind.value == "done"
+    assert row(ctx, "SC2.I4")["value"] == 2
+    assert "how many of what" in chat("edit 1 produced=lots").text
+    chat("undo")
+    assert row(ctx, "SC2.I4")["value"] == 0
+    chat("log Project launch, Dakar, Senegal, 13 May 2024 CC2.I2")
+    chat("edit 2 organiser=BCRC Senegal")
+    assert row(ctx, "CC2.I2")["value"] == 1
