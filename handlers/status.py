@@ -182,10 +182,11 @@ def status_data(session: Session, plan: Plan, target: Target) -> dict:
 
 def _country_data(session: Session, plan: Plan, code: str) -> dict:
     country = get_country(code)
-    total = figures_db.totals(session, plan.id, country=code, with_countries=False)
-    per_outcome = figures_db.country_by_outcome(session, plan.id, code)
+    within = (plan.start, plan.end)
+    total = figures_db.totals(session, plan.id, country=code, with_countries=False, within=within)
+    per_outcome = figures_db.country_by_outcome(session, plan.id, code, within=within)
     groups = {c: [o.code for o in plan.outcomes.values() if o.convention == c] for c in plan.conventions}
-    per_convention = figures_db.country_by_convention(session, plan.id, code, groups)
+    per_convention = figures_db.country_by_convention(session, plan.id, code, groups, within=within)
     conventions = []
     for convention in plan.conventions.values():
         outcomes = groups[convention.code]

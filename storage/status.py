@@ -266,7 +266,8 @@ def totals(session: Session, plan_id: str, outcome_codes: list[str] | None = Non
     return figures
 
 
-def country_by_outcome(session: Session, plan_id: str, country: str) -> dict[str, Figures]:
+def country_by_outcome(session: Session, plan_id: str, country: str,
+                       within: tuple[date, date] | None = None) -> dict[str, Figures]:
     """For one country: figures per outcome of the activities it took part in."""
     result: dict[str, Figures] = {}
     # The country's links only: distinct (outcome, activity) over every link of the plan
@@ -276,7 +277,7 @@ def country_by_outcome(session: Session, plan_id: str, country: str) -> dict[str
     for row in session.execute(
         select(*_aggregates(linked.c.outcome_code))
         .join(Activity, Activity.id == linked.c.activity_id)
-        .where(_live()).group_by(linked.c.outcome_code)
+        .where(_live(), *_within(within)).group_by(linked.c.outcome_code)
     ):
         figures = Figures()
         _fill(figures, row)
@@ -285,7 +286,8 @@ def country_by_outcome(session: Session, plan_id: str, country: str) -> dict[str
 
 
 def country_by_convention(session: Session, plan_id: str, country: str,
-                          conventions: dict[str, list[str]]) -> dict[str, Figures]:
+                          conventions: dict[str, list[str]],
+                          within: tuple[date, date] | None = None) -> dict[str, Figures]:
     """For one country: figures per convention (each activity once per convention)."""
     convention_of = {outcome: code for code, outcomes in conventions.items() for outcome in outcomes}
     linked = (
@@ -298,7 +300,7 @@ def country_by_convention(session: Session, plan_id: str, country: str,
     result = {code: Figures() for code in conventions}
     for row in session.execute(
         select(*_aggregates(linked.c.convention)).join(Activity, Activity.id == linked.c.activity_id)
-        .where(_live()).group_by(linked.c.convention)
+        .where(_live(), *_within(within)).group_by(linked.c.convention)
     ):
         _fill(result[row[0]], row)
     return result

@@ -132,3 +132,11 @@ def test_edits_of_products_and_organiser_move_the_figures_and_undo_restores_them
     chat("log Project launch, Dakar, Senegal, 13 May 2024 CC2.I2")
     chat("edit 2 organiser=BCRC Senegal")
     assert row(ctx, "CC2.I2")["value"] == 1
+
+
+def test_a_country_view_counts_the_plan_period_only(chat, ctx):
+    chat("log Workshop on e-waste, Accra, Ghana, 12 May 2019, 30 participants BC2.I1")
+    chat("log Workshop on e-waste, Accra, Ghana, 12 May 2023, 20 participants BC2.I1")
+    with ctx.sessions() as session:
+        data = status_data(session, ctx.plan, Target("country", "GH"))
+    assert (data["activities"], data["participants"]) == (1, 20)
