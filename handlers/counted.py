@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import re
 
-from plan_data.centres import find_centre
+from handlers.messages import Field
+from plan_data.centres import find_centre, get_centre
 from plan_data.countries import find_countries
 
 # Product kinds as the plan's indicators name them (plan TOML `product`), with the words
@@ -93,3 +94,14 @@ def counted_fields(text: str) -> dict:
     centre = find_centre(text)
     return {"products": products[0] if products else None, "product_kind": products[1] if products else None,
             "centre": centre.id if centre else None, "host": host_only(text)}
+
+
+def counted_reply_fields(activity) -> list[Field]:
+    """What these readings stored for an activity, as `log` and `show` print it."""
+    fields = []
+    if activity.products and activity.product_kind:
+        fields.append(Field("Produced", f"{activity.products} {PRODUCT_LABELS[activity.product_kind]}"))
+    centre = get_centre(activity.centre) if activity.centre else None
+    if centre:
+        fields.append(Field("Regional centre", f"{centre.label} ({centre.names[0]})"))
+    return fields

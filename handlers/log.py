@@ -12,7 +12,7 @@ from datetime import date
 
 from sqlalchemy.orm import Session
 
-from handlers.counted import counted_fields
+from handlers.counted import counted_fields, counted_reply_fields
 from handlers.extract import extract_log_fields
 from handlers.matcher import AUTO_LINK_CONFIDENCE, Match, confidence, match_indicators
 from handlers.messages import Action, Field, Incoming, Reply, ReplyKind
@@ -208,6 +208,7 @@ def activity_reply(plan: Plan, activity, title: str) -> Reply:
         fields.append(Field("Modality", MODALITY_LABELS[activity.modality]))
     if activity.organiser:
         fields.append(Field("Organiser", activity.organiser))
+    fields += counted_reply_fields(activity)
     if activity.status != "done":
         fields.append(Field("Status", activity.status))
     links = [f"{l.indicator_code}" + (" (suggested)" if l.method == "fuzzy" else "")

@@ -140,3 +140,10 @@ def test_a_country_view_counts_the_plan_period_only(chat, ctx):
     with ctx.sessions() as session:
         data = status_data(session, ctx.plan, Target("country", "GH"))
     assert (data["activities"], data["participants"]) == (1, 20)
+
+
+def test_the_log_reply_shows_what_it_read_for_the_measures(chat):
+    reply = chat("log Regional workshop organised by BCRC-Senegal, Dakar, Senegal, 12 May 2024, "
+                 "2 case studies on BAT/BEP published SC2.I4")
+    assert "Produced: 2 case studies" in reply.text
+    assert "Regional centre: BCRC-Senegal" in reply.text
