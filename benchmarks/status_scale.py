@@ -36,11 +36,11 @@ from sqlalchemy import Connection, func, select, text  # noqa: E402
 from sqlalchemy.engine import make_url  # noqa: E402
 
 from benchmarks.seed import seed  # noqa: E402
-from handlers.status import Target, indicator_value, status_data  # noqa: E402
+from handlers.status import Target, figures_of, indicator_json, status_data  # noqa: E402
 from plan_data.loader import Plan, load_plan  # noqa: E402
 from storage.db import make_engine, make_session_factory, normalise_url, upgrade  # noqa: E402
 from storage.models import Activity, ActivityCountry, ActivityLanguage, Attendee, IndicatorLink  # noqa: E402
-from storage.status import REGIONAL_CENTRE_PATTERNS, TRAINING_KINDS, Figures  # noqa: E402
+from storage.status import KindFigures, LinkedFigures  # noqa: E402
 
 TARGETS = {"SC2": "outcome", "BC": "convention", "CC1.I3": "indicator", "GH": "country"}
 BASELINE_TARGET = "SC2"
@@ -57,9 +57,11 @@ def naive_status(conn: Connection, plan: Plan, code: str) -> dict:
         IndicatorLink.plan_id == plan.id, IndicatorLink.indicator_code.in_(codes))).all()
     activities = {row.id: row for row in conn.execute(select(Activity.__table__).where(Activity.id.in_(linked)))}
     places: dict[int, set[str]] = defaultdict(set)
-    for activity_id, country in conn.execute(select(ActivityCountry.activity_id, ActivityCountry.country)
-                                             .where(ActivityCountry.activity_id.in_(linked))):
-        places[activity_id].add(country)
+    for activity_id, country, role in conn.execute(
+            select(ActivityCountry.activity_id, ActivityCountry.country, ActivityCountry.role)
+            .where(ActivityCountry.activity_id.in_(linked))):
+        if not (role == "host" and activities[activity_id].modality == "online"):
+            places[activity_id].add(country)
     for activity_id, country in conn.execute(
             select(Attendee.activity_id, Attendee.country).where(Attendee.activity_id.in_(linked))):
         if country is not None:
@@ -75,58 +77,52 @@ def naive_status(conn: Connection, plan: Plan, code: str) -> dict:
         row = activities[activity_id]
         if row.deleted_at is None and row.status == "done":
             per_indicator[indicator_code].append(row)
-    indicators = []
-    for indicator_code in codes:
-        rows = per_indicator[indicator_code]
-        figures = _add_up(rows, places, languages)
-        indicator = plan.indicators[indicator_code]
-        indicators.append({
-            "code": indicator_code, "measure": indicator.measure, "unit": indicator.unit,
-            "value": indicator_value(indicator.measure, figures),
-            "activities": figures.activities, "participants": figures.participants, "women": figures.women,
-            "countries": figures.countries,
-            "last_date": figures.last_date.isoformat() if figures.last_date else None,
-        })
+    indicators = [indicator_json(plan, c, figures_of(plan, c, _group(plan, per_indicator[c], places, languages)))
+                  for c in codes]
     return {"target": code, "kind": TARGETS[code], "plan": plan.id, "indicators": indicators}
 
 
-def _add_up(rows: list, places: dict[int, set[str]], languages: dict[int, set[str]]) -> Figures:
-    figures = Figures(activities=len(rows))
-    countries: set[str] = set()
-    spoken: set[str] = set()
-    centres: set[str] = set()
-    for row in rows:
-        participants = row.participants if row.participants is not None else (row.attendee_count or None)
-        women = row.women
-        if women is None and row.participants is None and row.attendee_count > 0:
-            women = row.attendee_women
-        figures.participants += participants or 0
-        figures.women += women or 0
-        if women is not None and participants is not None:
-            figures.participants_with_sex += participants
-            figures.women_with_total += women
-        figures.pilot_projects += row.kind == "pilot_project"
-        figures.trainings += row.kind in TRAINING_KINDS
-        if row.organiser is not None and _is_regional_centre(row.organiser.upper()):
-            centres.add(row.organiser.upper())
-        when = row.end_date or row.start_date
-        if when is not None and (figures.last_date is None or when > figures.last_date):
-            figures.last_date = when
-        countries |= places.get(row.id, set())
-        spoken |= languages.get(row.id, set())
-    figures.countries = sorted(countries)
-    figures.languages = len(spoken)
-    figures.regional_centres = len(centres)
-    return figures
-
-
-def _is_regional_centre(name: str) -> bool:
-    """REGIONAL_CENTRE_PATTERNS (SQL LIKE, 'X%' or '%X%') applied in Python."""
-    for pattern in REGIONAL_CENTRE_PATTERNS:
-        core = pattern.strip("%")
-        if name.startswith(core) if not pattern.startswith("%") else core in name:
-            return True
-    return False
+def _group(plan: Plan, rows: list, places: dict[int, set[str]], languages: dict[int, set[str]]) -> LinkedFigures:
+    """The linked activities' figures by kind and product, added up row by row in Python."""
+    linked = LinkedFigures()
+    groups: dict[tuple, KindFigures] = {}
+    for row in sorted(rows, key=lambda r: r.id):
+        if row.start_date is None:
+            linked.undated.append(row.id)
+            continue
+        held = row.end_date or row.start_date
+        if row.start_date < plan.start or held > plan.end:
+            linked.outside_period.append(row.id)
+            continue
+        g = groups.setdefault((row.kind, row.product_kind), KindFigures(kind=row.kind, product_kind=row.product_kind))
+        listed_only = row.participants is None and row.attendee_count > 0
+        total = row.participants if row.participants is not None else (row.attendee_count or None)
+        if total is None and row.women is not None and row.men is not None:
+            total = row.women + row.men
+        women = row.women if row.women is not None else (row.attendee_women if listed_only else None)
+        men = row.men if row.men is not None else (row.attendee_men if listed_only else None)
+        if total is not None:
+            women, men = (women if women is not None else (total - men if men is not None else None),
+                          men if men is not None else (total - women if women is not None else None))
+        else:
+            women = men = None
+        g.activities += 1
+        g.participants += total or 0
+        if women is not None:
+            g.women = (g.women or 0) + women
+        if men is not None:
+            g.men = (g.men or 0) + men
+        if women is not None or men is not None:
+            g.participants_with_sex += (women or 0) + (men or 0)
+        g.products += row.products or 0
+        if row.centre:
+            g.centres.add(row.centre)
+        g.languages |= languages.get(row.id, set())
+        g.last_date = max(filter(None, (g.last_date, held)))
+        for country in places.get(row.id, set()):
+            g.reached[country] = max(held, g.reached.get(country, held))
+    linked.groups = list(groups.values())
+    return linked
 
 
 # --- workers: one path per process, so that its peak memory is that path's -------

@@ -92,6 +92,10 @@ def _parser() -> argparse.ArgumentParser:
     crosswalk.add_argument("--out", type=Path, required=True)
     crosswalk.set_defaults(run=_plan_crosswalk)
 
+    parties = sub.add_parser("parties", help="the Parties file: its source, date and counts")
+    parties.add_argument("--json", action="store_true")
+    parties.set_defaults(run=_parties)
+
     export = sub.add_parser("export", help="activities and the indicator table as CSV or Excel")
     export.add_argument("--format", choices=("csv", "xlsx"), default="csv")
     export.add_argument("--out", type=Path, required=True)
@@ -317,6 +321,26 @@ def _plan_crosswalk(args) -> int:
         return 1
     print(f"wrote {args.out}: {len(crosswalk.links)} of {len(old.indicators)} indicators of {old.id} carried "
           f"to {new.id}, proposed from text similarity. Review it before use.")
+    return 0
+
+
+def _parties(args) -> int:
+    from plan_data.parties import DEFAULT_PARTIES_PATH, PartiesError, load_parties
+
+    try:
+        parties = load_parties()
+    except PartiesError as error:
+        print(f"tapbot: {DEFAULT_PARTIES_PATH}: {error}", file=sys.stderr)
+        return 1
+    counts = {code: parties.count(code) for code in parties.since}
+    if args.json:
+        _print_json({"source": parties.source, "as_of": parties.as_of.isoformat(), "file": str(DEFAULT_PARTIES_PATH),
+                     "parties": counts}, False)
+        return 0
+    print(f"Source: {parties.source}")
+    print(f"As of: {parties.as_of.isoformat()}  (edit {DEFAULT_PARTIES_PATH} to update)")
+    for code, n in counts.items():
+        print(f"{parties.names[code]}: {n} Parties")
     return 0
 
 

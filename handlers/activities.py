@@ -7,11 +7,13 @@ from datetime import date
 from sqlalchemy.orm import Session
 
 from handlers import parse
+from handlers.counted import read_products
 from handlers.dates import DateError, find_dates
 from handlers.extract import MAX_COUNT, count_problems
 from handlers.log import KIND_LABELS, MODALITY_LABELS, codes_in_plan, activity_reply, status_for
 from handlers.messages import Action, Field, Incoming, Reply, ReplyKind, Table
 from handlers.render import day, shorten
+from plan_data.centres import find_centre
 from plan_data.countries import get_country, resolve_country
 from plan_data.loader import Plan, Plans
 from storage import activities as store
@@ -22,7 +24,7 @@ EDIT_FIELDS = {
     "title": "text", "kind": "kind", "modality": "modality", "start_date": "date", "end_date": "date",
     "date": "daterange", "dates": "daterange", "city": "text", "countries": "countries", "country": "countries",
     "organiser": "text", "organizer": "text", "participants": "count", "women": "count", "men": "count",
-    "status": "status",
+    "status": "status", "produced": "products",
 }
 STATUSES = ("planned", "done", "cancelled")
 TEXT_LIMITS = {"title": 300, "city": 120, "organiser": 200}  # the columns' lengths
@@ -162,6 +164,16 @@ def _read_field(name: str, value: str, today: date, out: dict) -> str | None:
         if not value and name == "title":
             return "The title can't be empty."
         out[name] = value[:TEXT_LIMITS[name]] or None
+        if name == "organiser":  # the regional centre it names, for "Number of regional centres"
+            centre = find_centre(value)
+            out["centre"] = centre.id if centre else None
+    elif kind == "products":
+        if value.lower() in ("", "none", "-"):
+            out["products"], out["product_kind"] = None, None
+        elif (read := read_products(value)) is None:
+            return f"produced says how many of what, e.g. produced=2 case studies (got “{value[:30]}”)."
+        else:
+            out["products"], out["product_kind"] = read
     elif kind == "count":
         if value.lower() in ("", "none", "unknown", "-"):
             out[name] = None
@@ -310,6 +322,13 @@ def run_attendees(session: Session, ctx, incoming: Incoming,
     reply.title = f"Added {added} attendee{'s' if added != 1 else ''} to #{activity.id} · {activity.title}"
     reply.kind = ReplyKind.DONE
     reply.actions = [Action("Undo", f"undo {activity.id}", "danger")]
+    if activity.participants is not None and activity.attendee_count > activity.participants:
+        # The figures use the stated total; more people listed than that is a total to raise, or a list to fix.
+        reply.lines.insert(0, f"{activity.attendee_count} attendees are now listed, more than the "
+                              f"{activity.participants} participants stated; the figures still count "
+                              f"{activity.participants}. Raise the count, or undo this list.")
+        reply.actions.insert(0, Action(f"Raise participants to {activity.attendee_count}",
+                                       f"edit {activity.id} participants={activity.attendee_count}"))
     return reply
 
 

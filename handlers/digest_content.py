@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 from handlers.log import KIND_LABELS
 from handlers.messages import Reply
 from handlers.render import shorten
-from handlers.status import indicator_value, women_share
+from handlers.status import indicator_figures, women_share
 from plan_data.countries import get_country
 from plan_data.loader import Plan
 from storage import status as figures_db
@@ -59,6 +59,9 @@ class DigestData:
     coming_up: list  # planned activities
     logged_late: int = 0
     scope_outcomes: list[str] = field(default_factory=list)
+    # Linked activities left out of every indicator figure, as status lists them (ids).
+    outside_period: list[int] = field(default_factory=list)
+    undated: list[int] = field(default_factory=list)
 
 
 def scope_outcomes(plan: Plan, scope: str) -> list[str] | None:
@@ -84,41 +87,44 @@ def digest_data(session: Session, plan: Plan, scope: str, first_day: date, last_
     codes = [i.code for i in plan.indicators_of(scope)] if scope else list(plan.indicators)
     in_scope = outcomes if outcomes is not None else list(plan.outcomes)
 
-    before = figures_db.by_indicator(session, plan.id, codes, until=first_day - timedelta(days=1))
-    after = figures_db.by_indicator(session, plan.id, codes, until=last_day)
+    before = indicator_figures(session, plan, codes, until=first_day - timedelta(days=1))
+    after = indicator_figures(session, plan, codes, until=last_day)
     values, moves = {}, []
     for code in codes:
         indicator = plan.indicators[code]
-        old = indicator_value(indicator.measure, before[code])
-        new = values[code] = indicator_value(indicator.measure, after[code])
+        old = before[code].value
+        new = values[code] = after[code].value
         if new != old:
             moves.append(Move(code, indicator.unit, old, new))
 
-    recent = figures_db.by_indicator(session, plan.id, codes, since=last_day - timedelta(days=QUIET_DAYS),
-                                     until=last_day)
-    per_outcome = figures_db.by_outcome(session, plan.id, in_scope, since=first_day, until=last_day)
+    recent = indicator_figures(session, plan, codes, since=last_day - timedelta(days=QUIET_DAYS), until=last_day)
+    within = (plan.start, plan.end)
+    per_outcome = figures_db.by_outcome(session, plan.id, in_scope, since=first_day, until=last_day, within=within)
     touched = {code: f for code, f in per_outcome.items() if f.activities}
     conventions = {}
     for convention in dict.fromkeys(plan.outcomes[o].convention for o in touched):
         outcomes_of = [o for o in in_scope if plan.outcomes[o].convention == convention]
         conventions[convention] = figures_db.totals(session, plan.id, outcome_codes=outcomes_of,
-                                                    since=first_day, until=last_day)
+                                                    since=first_day, until=last_day, within=within)
     late = 0
     if logged_between is not None:
         late = figures_db.logged_late(session, plan.id, *logged_between, before=first_day, outcome_codes=outcomes)
     return DigestData(
         first_day=first_day, last_day=last_day,
-        totals=figures_db.totals(session, plan.id, outcome_codes=outcomes, since=first_day, until=last_day),
+        totals=figures_db.totals(session, plan.id, outcome_codes=outcomes, since=first_day, until=last_day,
+                                 within=within),
         kinds=figures_db.by_kind(session, plan.id, outcomes, since=first_day, until=last_day),
         activities=figures_db.held_between(session, plan.id, first_day, last_day, outcomes, limit=SHOWN_ACTIVITIES),
         newly_reached=figures_db.first_reached(session, plan.id, _groups(plan, scope), first_day, last_day),
         touched=touched, conventions=conventions,
         moves=moves, values=values,
-        quiet=[code for code in codes if recent[code].activities == 0],
+        quiet=[code for code in codes if recent[code].totals.activities == 0],
         gaps=figures_db.data_gaps(session, plan.id, outcomes, today),
         coming_up=figures_db.planned_between(session, plan.id, today, today + timedelta(days=coming_up_days),
                                              outcomes),
         logged_late=late, scope_outcomes=in_scope,
+        outside_period=sorted({i for f in after.values() for i in f.outside_period}),
+        undated=sorted({i for f in after.values() for i in f.undated}),
     )
 
 
@@ -220,6 +226,11 @@ def render_digest(plan: Plan, scope: str, schedule: Schedule, data: DigestData, 
     if data.gaps.without_sex:
         gap_lines.append(f"{data.gaps.without_sex} {'activity has' if data.gaps.without_sex == 1 else 'activities have'}"
                          " no participants by sex: `edit <id> women=…`")
+    if data.undated:
+        gap_lines.append(f"Date missing — not counted: {_ids(data.undated)} (`edit <id> dates=…`)")
+    if data.outside_period:
+        gap_lines.append(f"{len(data.outside_period)} linked {'activity' if len(data.outside_period) == 1 else 'activities'}"
+                         f" outside {plan.start.year}–{plan.end.year}, not counted: {_ids(data.outside_period)}")
     if data.gaps.overdue:
         ids = ", ".join(f"#{i}" for i in data.gaps.overdue[:SHOWN_OVERDUE]) + (
             f" and {len(data.gaps.overdue) - SHOWN_OVERDUE} more" if len(data.gaps.overdue) > SHOWN_OVERDUE else "")
@@ -241,6 +252,11 @@ def render_digest(plan: Plan, scope: str, schedule: Schedule, data: DigestData, 
     else:
         context.append("A preview: nothing was sent to anyone else.")
     return Reply(title=title, lines=lines, context=context)
+
+
+def _ids(ids: list[int]) -> str:
+    return ", ".join(f"#{i}" for i in ids[:SHOWN_OVERDUE]) + (
+        f" and {len(ids) - SHOWN_OVERDUE} more" if len(ids) > SHOWN_OVERDUE else "")
 
 
 def _held(n: int) -> str:

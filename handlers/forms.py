@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session
 from handlers import parse
 from handlers.activities import run_edit, run_link
 from handlers.context import Context
+from handlers.counted import read_products
 from handlers.dispatch import run_once
 from handlers.extract import extract_log_fields
 from handlers.log import KIND_LABELS, MODALITY_LABELS, ORGANISER, LogDraft, draft_from_text, status_for, store
@@ -71,8 +72,15 @@ def read_log_form(values: dict, plan: Plan, today: date, plans: Plans | None = N
             countries.append(country.code)
     participants = _count(values.get("participants"), "participants", errors)
     women = _count(values.get("women"), "women", errors)
+    men = _count(values.get("men"), "men", errors)
     if participants is not None and women is not None and women > participants:
         errors["women"] = f"{women} women are more than the {participants} participants."
+    elif participants is not None and (women or 0) + (men or 0) > participants:
+        errors["men"] = f"{women or 0} women and {men} men are more than the {participants} participants."
+    # What it produced ("2 case studies"), read as in a message (handlers/counted.py).
+    products = _text(values.get("products"))
+    if products and read_products(products) is None:
+        errors["products"] = "Say how many of what, e.g. “2 case studies”, “1 guidance document”, “3 submissions”."
     codes = []
     for typed in _items(values.get("indicators")):
         code = typed.upper()
@@ -85,11 +93,11 @@ def read_log_form(values: dict, plan: Plan, today: date, plans: Plans | None = N
     matches = [] if codes else match_indicators(title, plan)
     organiser = ORGANISER.search(title + " " + _text(values.get("source_text")))
     return LogDraft(
-        text=_text(values.get("source_text")) or _summary(title, countries, start, end, participants, women,
-                                                          modality, codes),
+        text=(_text(values.get("source_text")) or _summary(title, countries, start, end, participants, women,
+                                                           modality, codes)) + (f"; produced: {products}" if products else ""),
         title=title[:300], kind=kind, modality=modality, start_date=start, end_date=end or start,
         countries=countries, organiser=organiser.group(1) if organiser else None,
-        participants=participants, women=women, men=None, languages=list(read.languages) if read else [],
+        participants=participants, women=women, men=men, languages=list(read.languages) if read else [],
         status=status_for(start, today),
         codes=codes, matches=matches, confidence=confidence(matches) if matches else 0.0, plan=plan,
     )

@@ -13,6 +13,7 @@ from datetime import date, timedelta
 
 from sqlalchemy.orm import Session
 
+from handlers.counted import counted_fields, counted_reply_fields
 from handlers.dates import DateSpan, describe_span
 from handlers.examples import with_examples
 from handlers.extract import extract_log_fields, read_places
@@ -300,7 +301,7 @@ def store(session: Session, plan: Plan, incoming: Incoming, draft: LogDraft, tod
         title=draft.title[:300], kind=draft.kind, modality=draft.modality, start_date=draft.start_date,
         end_date=draft.end_date, country=draft.countries[0] if draft.countries else None,
         city=draft.city, organiser=draft.organiser, participants=draft.participants, women=draft.women,
-        men=draft.men, status=draft.status, countries_stated=draft.countries_stated,
+        men=draft.men, status=draft.status, countries_stated=draft.countries_stated, **counted_fields(draft.text),
     )
     reply = activity_reply(plan, activity, title=f"Logged #{activity.id} · {activity.title}")
     reply.kind = ReplyKind.DONE
@@ -341,6 +342,7 @@ def activity_reply(plan: Plan, activity, title: str) -> Reply:
         fields.append(Field("Modality", MODALITY_LABELS[activity.modality]))
     if activity.organiser:
         fields.append(Field("Organiser", activity.organiser))
+    fields += counted_reply_fields(activity)
     if activity.status != "done":
         fields.append(Field("Status", activity.status))
     # Links in another plan than the one asked about are shown with their plan's id.

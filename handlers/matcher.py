@@ -58,7 +58,7 @@ AUTO_LINK_LIKENESS = 0.6
 # (see plan_data.loader.Measure) that count that kind of activity.
 KIND_CUES: dict[str, tuple[str, ...]] = {
     "pilot": ("pilot_projects",),
-    "case study": ("case_studies",),
+    "case study": ("products",),
     "trained": ("participants", "trainings"),
     "training": ("trainings", "participants"),
     "webinar": ("trainings",),

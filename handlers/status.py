@@ -14,19 +14,23 @@ import time
 from collections import OrderedDict
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from datetime import date
 
 from sqlalchemy import Connection, Engine, event
 from sqlalchemy.orm import Session, sessionmaker
 
+from handlers.counted import PRODUCT_LABELS
+from handlers.log import KIND_LABELS
 from handlers.messages import Field, Reply, ReplyKind, Table
 from handlers.questions import Period, Question, Target, read_question, resolve_target  # noqa: F401 (re-exported)
 from handlers.render import shorten
 from plan_data.countries import get_country, get_region, region_countries
-from plan_data.loader import Plan
+from plan_data.loader import Indicator, Measure, Plan
+from plan_data.parties import bundled_parties
 from storage import status as figures_db
 from storage.activities import VERSION_BUMPED, data_version, recent_activities
-from storage.status import Figures
+from storage.status import Figures, KindFigures, LinkedFigures
 
 log = logging.getLogger(__name__)
 
@@ -35,17 +39,91 @@ log = logging.getLogger(__name__)
 TRUST_VERSION_FOR = 1.0
 
 
-def indicator_value(measure: str, figures: Figures) -> int:
+@dataclass
+class IndicatorFigures:
+    """An indicator's figures as its words mean them: `value` by its measure, over the linked
+    activities held in the plan's period that meet the measure; what is left out, beside."""
+
+    value: int
+    totals: Figures  # the activities that count: participants, women, men, countries reached
+    parties: list[str]  # countries reached that were Parties of the indicator's convention then
+    non_parties: list[str]  # countries reached that were not (shown, never counted)
+    outside_period: list[int]  # linked activities held outside the plan's period (ids)
+    undated: list[int]  # linked activities without a date
+    unmet: dict[str, int]  # in the period but not what the measure counts: reason → how many
+
+
+def _meets(indicator: Indicator, group: KindFigures) -> str | None:
+    """Why a group of linked activities does not meet the indicator's measure, or None."""
+    if indicator.kinds and group.kind not in indicator.kinds:
+        return f"{KIND_LABELS.get(group.kind, group.kind).lower()}"
+    if indicator.product and group.product_kind != indicator.product:
+        return "no " + PRODUCT_LABELS[indicator.product] + " recorded"
+    return None
+
+
+def indicator_figures(session: Session, plan: Plan, codes: list[str], since: date | None = None,
+                      until: date | None = None, countries: list[str] | None = None) -> dict[str, IndicatorFigures]:
+    """The one computation of indicator figures, for status, digests and the export alike;
+    `countries` keeps the activities one of them took part in (a country, a regional group)."""
+    linked = figures_db.by_indicator(session, plan.id, codes, since, until, within=(plan.start, plan.end),
+                                     countries=countries)
+    return {code: figures_of(plan, code, linked[code]) for code in codes}
+
+
+def figures_of(plan: Plan, code: str, rows: LinkedFigures) -> IndicatorFigures:
+    """An indicator's figures from its linked activities grouped by kind and product: the
+    measure picks the groups that count and adds them up."""
+    indicator, convention = plan.indicators[code], plan.convention_of(code)
+    counted = [g for g in rows.groups if _meets(indicator, g) is None]
+    unmet: dict[str, int] = {}
+    for group in rows.groups:
+        reason = _meets(indicator, group)
+        if reason:
+            unmet[reason] = unmet.get(reason, 0) + group.activities
+    totals = Figures()
+    reached: dict[str, date] = {}
+    for group in counted:
+        totals.activities += group.activities
+        totals.participants += group.participants
+        totals.participants_with_sex += group.participants_with_sex
+        if group.women is not None:
+            totals.women = (totals.women or 0) + group.women
+        if group.men is not None:
+            totals.men = (totals.men or 0) + group.men
+        totals.last_date = max(filter(None, (totals.last_date, group.last_date)), default=None)
+        for country, last in group.reached.items():
+            reached[country] = max(last, reached.get(country, last))
+    totals.countries = sorted(reached)
+    # Reached on its latest activity's date: a Party then if it was one on any of them.
+    parties = bundled_parties()
+    is_party = {c: parties.was_party(convention, c, last) for c, last in reached.items()}
+    value = {
+        Measure.PARTIES: sum(is_party.values()),
+        Measure.ACTIVITIES: totals.activities,
+        Measure.PILOT_PROJECTS: totals.activities,
+        Measure.TRAININGS: totals.activities,
+        Measure.PARTICIPANTS: totals.participants,
+        Measure.PRODUCTS: sum(g.products for g in counted),
+        Measure.LANGUAGES: len(set().union(*(g.languages for g in counted))),
+        Measure.REGIONAL_CENTRES: len(set().union(*(g.centres for g in counted))),
+    }[indicator.measure]
+    return IndicatorFigures(
+        value=value, totals=totals, parties=[c for c in totals.countries if is_party[c]],
+        non_parties=[c for c in totals.countries if not is_party[c]],
+        outside_period=rows.outside_period, undated=rows.undated, unmet=unmet)
+
+
+def indicator_json(plan: Plan, code: str, figures: IndicatorFigures) -> dict:
+    """One indicator in the stable shape of `tapbot status --json`."""
+    indicator, t = plan.indicators[code], figures.totals
     return {
-        "parties": len(figures.countries),
-        "activities": figures.activities,
-        "case_studies": figures.activities,
-        "pilot_projects": figures.pilot_projects,
-        "trainings": figures.trainings,
-        "participants": figures.participants,
-        "languages": figures.languages,
-        "regional_centres": figures.regional_centres,
-    }[measure]
+        "code": code, "measure": indicator.measure, "unit": indicator.unit, "value": figures.value,
+        "activities": t.activities, "participants": t.participants, "women": t.women, "men": t.men,
+        "sex_not_stated": t.sex_not_stated, "countries": t.countries, "non_parties": figures.non_parties,
+        "outside_period": figures.outside_period, "undated": figures.undated,
+        "last_date": t.last_date.isoformat() if t.last_date else None,
+    }
 
 
 def status_data(session: Session, plan: Plan, target: Target, period: Period | None = None) -> dict:
@@ -56,17 +134,8 @@ def status_data(session: Session, plan: Plan, target: Target, period: Period | N
     if target.kind in ("plan", "region"):
         return _area_data(session, plan, target, period)
     codes = [i.code for i in plan.indicators_of(target.code)]
-    rows = figures_db.by_indicator(session, plan.id, codes, since, until)
-    indicators = []
-    for code in codes:
-        indicator, figures = plan.indicators[code], rows[code]
-        indicators.append({
-            "code": code, "measure": indicator.measure, "unit": indicator.unit,
-            "value": indicator_value(indicator.measure, figures),
-            "activities": figures.activities, "participants": figures.participants, "women": figures.women,
-            "countries": figures.countries,
-            "last_date": figures.last_date.isoformat() if figures.last_date else None,
-        })
+    rows = indicator_figures(session, plan, codes, since, until)
+    indicators = [indicator_json(plan, code, rows[code]) for code in codes]
     return {"target": target.code, "kind": target.kind, "plan": plan.id, "period": _period_json(period),
             "indicators": indicators}
 
@@ -87,8 +156,10 @@ def _area_data(session: Session, plan: Plan, target: Target, period: Period | No
     """The whole plan, or the activities a regional group's countries took part in."""
     since, until = _bounds(period)
     countries = region_countries(target.code) if target.kind == "region" else None
-    total = figures_db.totals(session, plan.id, since=since, until=until, countries=countries)
-    per_convention = figures_db.by_convention(session, plan.id, _conventions(plan), countries, since, until)
+    within = (plan.start, plan.end)
+    total = figures_db.totals(session, plan.id, since=since, until=until, countries=countries, within=within)
+    per_convention = figures_db.by_convention(session, plan.id, _conventions(plan), countries, since, until,
+                                              within=within)
 
     def reached(found: list[str]) -> list[str]:  # a region's activities also reach countries outside it
         return [c for c in found if countries is None or c in countries]
@@ -98,11 +169,11 @@ def _area_data(session: Session, plan: Plan, target: Target, period: Period | No
         data |= {"name": get_region(target.code).name, "members": len(countries)}
     return data | {
         "activities": total.activities, "participants": total.participants, "women": total.women,
-        "participants_with_sex": total.participants_with_sex, "women_with_total": total.women_with_total,
-        "countries": reached(total.countries),
+        "men": total.men, "participants_with_sex": total.participants_with_sex,
+        "sex_not_stated": total.sex_not_stated, "countries": reached(total.countries),
         "last_date": total.last_date.isoformat() if total.last_date else None,
         "conventions": [{"code": code, "activities": f.activities, "participants": f.participants,
-                         "women": f.women, "countries": reached(f.countries)}
+                         "women": f.women, "men": f.men, "countries": reached(f.countries)}
                         for code, f in per_convention.items()],
     }
 
@@ -110,10 +181,12 @@ def _area_data(session: Session, plan: Plan, target: Target, period: Period | No
 def _country_data(session: Session, plan: Plan, code: str, period: Period | None = None) -> dict:
     since, until = _bounds(period)
     country = get_country(code)
-    total = figures_db.totals(session, plan.id, country=code, with_countries=False, since=since, until=until)
-    per_outcome = figures_db.country_by_outcome(session, plan.id, code, since, until)
+    within = (plan.start, plan.end)
+    total = figures_db.totals(session, plan.id, country=code, with_countries=False, since=since, until=until,
+                              within=within)
+    per_outcome = figures_db.country_by_outcome(session, plan.id, code, since, until, within=within)
     groups = _conventions(plan)
-    per_convention = figures_db.country_by_convention(session, plan.id, code, groups, since, until)
+    per_convention = figures_db.country_by_convention(session, plan.id, code, groups, since, until, within=within)
     conventions = []
     for convention in plan.conventions.values():
         outcomes = groups[convention.code]
@@ -298,15 +371,13 @@ def target_label(plan: Plan, target: Target) -> str:
 def _area_reply(session: Session, plan: Plan, target: Target, period: Period | None, gender: bool) -> Reply:
     data = _area_data(session, plan, target, period)
     figures = Figures(activities=data["activities"], participants=data["participants"], women=data["women"],
-                      participants_with_sex=data["participants_with_sex"],
-                      women_with_total=data["women_with_total"], countries=data["countries"],
+                      men=data["men"], participants_with_sex=data["participants_with_sex"], countries=data["countries"],
                       last_date=date.fromisoformat(data["last_date"]) if data["last_date"] else None)
     rows = [[c["code"], plan.conventions[c["code"]].name, str(c["activities"]), f"{c['participants']:,}",
-             f"{c['women']:,}", str(len(c["countries"]))] for c in data["conventions"]]
+             "–" if c["women"] is None else f"{c['women']:,}", str(len(c["countries"]))] for c in data["conventions"]]
     lines = []
     if gender:
-        lines.append(f"Women: {figures.women:,} of {figures.participants:,} participants; "
-                     f"{women_share(figures)} where the activity stated both its total and its women.")
+        lines.append(f"Of {figures.participants:,} participants: {sex_split(figures)}.")
     if target.kind == "region":
         lines.append(f"Activities that at least one of the group's {data['members']} countries took part in.")
     title = f"{target_label(plan, target)} · {'women trained' if gender else 'status'}"
@@ -322,7 +393,7 @@ def _gaps_reply(session: Session, plan: Plan, target: Target, period: Period | N
              else list(plan.indicators))
     countries = ([target.code] if target.kind == "country"
                  else region_countries(target.code) if target.kind == "region" else None)
-    figures = figures_db.by_indicator(session, plan.id, codes, since, until, countries=countries)
+    figures = {code: f.totals for code, f in indicator_figures(session, plan, codes, since, until, countries).items()}
     empty = [c for c in codes if not figures[c].activities]
     behind = sorted((c for c in codes if figures[c].activities),
                     key=lambda c: (figures[c].activities, figures[c].last_date or date.min))[:5]
@@ -333,7 +404,7 @@ def _gaps_reply(session: Session, plan: Plan, target: Target, period: Period | N
              shorten(plan.indicators[c].text, 60)] for c in behind]
     return Reply(title=f"Gaps · {target_label(plan, target)}", lines=lines,
                  table=Table(["Furthest behind", "Activities", "Last", ""], rows) if rows else None,
-                 context=["Counts activities held (not planned or cancelled) linked to each indicator.",
+                 context=["Counts the linked activities held in the plan's period that meet each indicator's measure.",
                           f"To log one: `log …`   ·   details: `status {(empty or behind or codes)[0]}`"])
 
 
@@ -357,35 +428,69 @@ def women_share(figures: Figures) -> str:
     return "–" if share is None else f"{round(100 * share)}%"
 
 
+def sex_split(figures: Figures) -> str:
+    """Women and men with their denominator: "women 41% of the 135 participants whose sex was
+    reported (55 women, 80 men); 120 not reported"."""
+    if figures.women is None and figures.men is None:
+        return "not reported"
+    text = (f"women {women_share(figures)} of the {figures.participants_with_sex:,} participants whose sex was "
+            f"reported ({figures.women or 0:,} women, {figures.men or 0:,} men)")
+    return text + (f"; {figures.sex_not_stated:,} not reported" if figures.sex_not_stated else "")
+
+
 def _totals_fields(figures: Figures) -> list[Field]:
     return [
         Field("Activities", str(figures.activities)),
         Field("Participants", f"{figures.participants:,}"),
-        Field("Women", f"{figures.women:,} ({women_share(figures)})"
-              if figures.women or figures.participants_with_sex else "not reported"),
+        Field("Women and men", sex_split(figures)),
         Field("Countries reached", str(len(figures.countries))),
         Field("Last activity", figures.last_date.isoformat() if figures.last_date else "none yet"),
     ]
 
 
-FOOTNOTE = ("Counts activities held (not planned or cancelled). % women is over the activities that "
-            "reported women. Each indicator is counted by its own measure.")
+FOOTNOTE = ("Counts activities held (not planned or cancelled) within the plan's period. % women is over the "
+            "participants whose sex was reported. Each indicator is counted by its own measure.")
+
+
+def _names(codes: list[str]) -> str:
+    return ", ".join(get_country(c).name if get_country(c) else c for c in codes)
+
+
+def left_out(plan: Plan, code: str, figures: IndicatorFigures) -> list[str]:
+    """What is linked to an indicator but not in its figure, and why (status and digest alike)."""
+    indicator, notes = plan.indicators[code], []
+    if figures.non_parties:
+        notes.append(f"Reached but not Parties then, so not counted: {_names(figures.non_parties)}.")
+    period = f"{plan.start.year}–{plan.end.year}"
+    if figures.outside_period:
+        ids = ", ".join(f"#{i}" for i in figures.outside_period[:10])
+        notes.append(f"{len(figures.outside_period)} linked {'activity' if len(figures.outside_period) == 1 else 'activities'}"
+                     f" outside {period}, not counted: {ids}.")
+    if figures.undated:
+        ids = ", ".join(f"#{i}" for i in figures.undated[:10])
+        notes.append(f"Date missing — not counted: {ids} (`edit <id> dates=…`).")
+    for reason, n in figures.unmet.items():
+        kinds = ", ".join(KIND_LABELS.get(k, k).lower() for k in indicator.kinds)
+        notes.append(f"Linked but not counted — {reason} ({n}): {code} counts {indicator.unit}"
+                     + (f" ({kinds})." if indicator.kinds else "."))
+    return notes
 
 
 def _indicators_reply(session: Session, plan: Plan, target: Target, period: Period | None = None) -> Reply:
     since, until = _bounds(period)
     codes = [i.code for i in plan.indicators_of(target.code)]
-    per_indicator = figures_db.by_indicator(session, plan.id, codes, since, until)
+    per_indicator = indicator_figures(session, plan, codes, since, until)
     rows = []
     for code in codes:
         indicator, figures = plan.indicators[code], per_indicator[code]
-        rows.append([code, f"{indicator_value(indicator.measure, figures):,} {indicator.unit}",
-                     str(figures.activities), f"{figures.participants:,}", women_share(figures),
-                     str(len(figures.countries))])
+        rows.append([code, f"{figures.value:,} {indicator.unit}", str(figures.totals.activities),
+                     f"{figures.totals.participants:,}", women_share(figures.totals),
+                     str(len(figures.totals.countries))])
     table = Table(["Indicator", "Value", "Activities", "Participants", "Women", "Countries"], rows)
     if target.kind == "outcome":
         outcome = plan.outcomes[target.code]
-        figures = figures_db.by_outcome(session, plan.id, [target.code], since, until)[target.code]
+        figures = figures_db.by_outcome(session, plan.id, [target.code], since, until,
+                                        within=(plan.start, plan.end))[target.code]
         return Reply(title=f"{target.code} · {outcome.statement}", fields=_totals_fields(figures),
                      table=table, context=[FOOTNOTE])
     indicator = plan.indicators[target.code]
@@ -394,9 +499,14 @@ def _indicators_reply(session: Session, plan: Plan, target: Target, period: Peri
                                since=since, until=until)
     lines = [indicator.text, ""] + (
         [f"#{a.id} {a.start_date or 'no date'} · {a.title}" for a in recent] or ["No activity linked yet."])
-    fields = [Field("Value", f"{indicator_value(indicator.measure, figures):,} {indicator.unit}")] + _totals_fields(figures)
-    if figures.countries:
-        fields.append(Field("Countries", ", ".join(get_country(c).name for c in figures.countries if get_country(c))))
+    notes = left_out(plan, target.code, figures)
+    if notes:
+        lines += [""] + notes
+    fields = [Field("Value", f"{figures.value:,} {indicator.unit}")] + _totals_fields(figures.totals)
+    if figures.parties and indicator.measure == Measure.PARTIES:
+        fields.append(Field("Parties", _names(figures.parties)))
+    elif figures.totals.countries:
+        fields.append(Field("Countries", _names(figures.totals.countries)))
     return Reply(title=f"{target.code} · status", lines=lines, fields=fields, context=[FOOTNOTE])
 
 
@@ -404,8 +514,10 @@ def _convention_reply(session: Session, plan: Plan, code: str, period: Period | 
     since, until = _bounds(period)
     convention = plan.conventions[code]
     outcomes = [o for o in plan.outcomes.values() if o.convention == code]
-    per_outcome = figures_db.by_outcome(session, plan.id, [o.code for o in outcomes], since, until)
-    total = figures_db.totals(session, plan.id, outcome_codes=[o.code for o in outcomes], since=since, until=until)
+    within = (plan.start, plan.end)
+    per_outcome = figures_db.by_outcome(session, plan.id, [o.code for o in outcomes], since, until, within=within)
+    total = figures_db.totals(session, plan.id, outcome_codes=[o.code for o in outcomes], since=since, until=until,
+                              within=within)
     rows = [[o.code, shorten(o.statement, 60), str(per_outcome[o.code].activities),
              f"{per_outcome[o.code].participants:,}", women_share(per_outcome[o.code]),
              str(len(per_outcome[o.code].countries))] for o in outcomes]

@@ -36,9 +36,9 @@ class Measure(StrEnum):
     PILOT_PROJECTS = "pilot_projects"  # count of activities of kind pilot_project
     TRAININGS = "trainings"  # count of workshops, trainings, webinars, online courses
     PARTICIPANTS = "participants"  # sum of participants
-    CASE_STUDIES = "case_studies"  # count of activities, each a documented case study
+    PRODUCTS = "products"  # sum of the products (of the indicator's `product` kind) recorded with activities
     LANGUAGES = "languages"  # distinct languages
-    REGIONAL_CENTRES = "regional_centres"  # distinct organisers
+    REGIONAL_CENTRES = "regional_centres"  # distinct regional centres (plan_data/centres.toml)
 
 
 _ROMAN = [(10, "x"), (9, "ix"), (5, "v"), (4, "iv"), (1, "i")]
@@ -120,6 +120,10 @@ class Indicator(_Item):
     keywords: list[Text] = []
     # Set by `tapbot plan import`: the measure was proposed from the wording and awaits a person's check.
     measure_to_review: bool = False
+    # Which kinds of activity meet the measure (empty: every kind), and the product an activity
+    # must record to count (handlers/counted.py PRODUCT_WORDS): what the indicator's words name.
+    kinds: list[Text] = []
+    product: Text | None = None
 
 
 PlanItem = Convention | Outcome | Output | Indicator
@@ -153,6 +157,16 @@ class Plan(BaseModel):
 
     def holds(self, day: date) -> bool:
         return self.info.start_year <= day.year <= self.info.end_year
+
+    @property
+    def start(self) -> date:
+        """The first day of the plan's period: activities count toward it from this day."""
+        return date(self.info.start_year, 1, 1)
+
+    @property
+    def end(self) -> date:
+        """The last day of the plan's period."""
+        return date(self.info.end_year, 12, 31)
 
     def derived(self, key: str, build):
         """Per-plan cache: ``build(plan)`` runs once per key for this plan object."""
@@ -366,6 +380,8 @@ def parse_plan(data: dict[str, Any]) -> Plan:
             if item.code != expected:
                 raise PlanError(f"{name}: code does not match outcome and numeral (expected {expected})")
     for ind in indicators.values():
+        if (ind.measure == Measure.PRODUCTS) != (ind.product is not None) and ind.measure != Measure.REGIONAL_CENTRES:
+            raise PlanError(f"indicator {ind.code}: measure products needs a product, and only it takes one")
         if ind.output not in outputs:
             raise PlanError(f"indicator {ind.code}: output {ind.output} does not exist")
         if outputs[ind.output].outcome != ind.outcome:

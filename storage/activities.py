@@ -98,13 +98,15 @@ def create_activity(
     countries: list[str],
     languages: list[str],
     links: list[tuple[str, str, str, str, float | None]],  # plan, outcome, indicator, method, score
+    host: str | None = None,  # a country that only hosted it (not reached)
     **fields,
 ) -> Activity:
     activity = Activity(
         raw_text=raw_text, channel=actor.channel, conversation_id=conversation_id,
         user_id=actor.user_id, user_name=actor.user_name, **fields,
     )
-    activity.countries = [ActivityCountry(country=c, position=i) for i, c in enumerate(dict.fromkeys(countries))]
+    activity.countries = [ActivityCountry(country=c, position=i, role="host" if c == host else "participant")
+                          for i, c in enumerate(dict.fromkeys(countries))]
     activity.languages = [ActivityLanguage(language=lang) for lang in dict.fromkeys(languages)]
     activity.links = [
         IndicatorLink(plan_id=plan_id, outcome_code=outcome, indicator_code=code, method=method,
@@ -200,6 +202,7 @@ def _recount_attendees(activity: Activity) -> None:
     activity.attendee_count = sum(a.count for a in activity.attendees)
     known = all(a.sex for a in activity.attendees)
     activity.attendee_women = sum(a.count for a in activity.attendees if a.sex == "female") if known else None
+    activity.attendee_men = sum(a.count for a in activity.attendees if a.sex == "male") if known else None
 
 
 def last_undoable(session: Session, user_id: str, activity_id: int | None = None) -> AuditEntry | None:

@@ -64,6 +64,12 @@ class Activity(Base):
     # when no total was stated, without reading the attendees table.
     attendee_count: Mapped[int] = mapped_column(Integer, default=0)
     attendee_women: Mapped[int | None] = mapped_column(Integer)  # None unless every attendee's sex is known
+    attendee_men: Mapped[int | None] = mapped_column(Integer)  # likewise
+    # What the activity produced, for indicators that count products ("2 case studies"):
+    # how many, and of which kind (handlers/counted.py PRODUCT_KINDS).
+    products: Mapped[int | None] = mapped_column(Integer)
+    product_kind: Mapped[str | None] = mapped_column(String(32))
+    centre: Mapped[str | None] = mapped_column(String(40))  # the organising regional centre (plan_data/centres.toml)
     status: Mapped[str] = mapped_column(String(16), default="done")
     raw_text: Mapped[str] = mapped_column(Text)
     channel: Mapped[str] = mapped_column(String(16))
@@ -101,6 +107,8 @@ class ActivityCountry(Base):
     activity_id: Mapped[int] = mapped_column(ForeignKey("activities.id", ondelete="CASCADE"), primary_key=True)
     country: Mapped[str] = mapped_column(String(2), primary_key=True)
     position: Mapped[int] = mapped_column(Integer, default=0)
+    # "host" or "participant": the host of an online activity is not reached unless its people took part.
+    role: Mapped[str] = mapped_column(String(12), default="participant", server_default="participant")
 
     activity: Mapped[Activity] = relationship(back_populates="countries")
 

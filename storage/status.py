@@ -15,7 +15,8 @@ from storage.activities import takes_part
 from storage.models import Activity, ActivityCountry, ActivityLanguage, Attendee, IndicatorLink
 
 TRAINING_KINDS = ("workshop", "training", "webinar", "online_course")
-REGIONAL_CENTRE_PATTERNS = ("BCRC%", "SCRC%", "BCCC%", "%REGIONAL CENTRE%", "%REGIONAL CENTER%")
+# Where an activity's dates put it against a plan's period: only "in" counts toward the plan.
+IN_PERIOD, OUTSIDE_PERIOD, UNDATED = "in", "outside", "undated"
 
 
 @dataclass
@@ -24,49 +25,95 @@ class Figures:
 
     activities: int = 0
     participants: int = 0
-    women: int = 0
-    # "% women" is taken over the activities that stated both a total and the women in it.
-    participants_with_sex: int = 0
-    women_with_total: int = 0
-    pilot_projects: int = 0
-    trainings: int = 0
-    regional_centres: int = 0
-    languages: int = 0
+    # Women and men where an activity reported them (one of the two and its total is enough:
+    # "35 participants (14 women)" has 21 men); None when no activity reported sex at all.
+    women: int | None = None
+    men: int | None = None
+    participants_with_sex: int = 0  # the denominator of "% women"
     last_date: date | None = None
     countries: list[str] = field(default_factory=list)
 
     @property
+    def sex_not_stated(self) -> int:
+        return max(self.participants - self.participants_with_sex, 0)
+
+    @property
     def women_share(self) -> float | None:
-        if not self.participants_with_sex:
+        if not self.participants_with_sex or self.women is None:
             return None
-        return self.women_with_total / self.participants_with_sex
+        return self.women / self.participants_with_sex
 
 
 def _participants() -> ColumnElement:
-    return func.coalesce(Activity.participants, func.nullif(Activity.attendee_count, 0))
+    return func.coalesce(Activity.participants, func.nullif(Activity.attendee_count, 0), Activity.women + Activity.men)
+
+
+def _listed_only() -> ColumnElement:
+    # The attendee list stands in for the split by sex only when no total was stated at all;
+    # attendee_women/men are NULL unless every listed attendee's sex is known.
+    return and_(Activity.participants.is_(None), Activity.attendee_count > 0)
+
+
+def _women_stated() -> ColumnElement:
+    return func.coalesce(Activity.women, case((_listed_only(), Activity.attendee_women)))
+
+
+def _men_stated() -> ColumnElement:
+    return func.coalesce(Activity.men, case((_listed_only(), Activity.attendee_men)))
 
 
 def _women() -> ColumnElement:
-    # Attendees stand in for women only when no total was stated at all; attendee_women
-    # is NULL unless every listed attendee's sex is known.
-    return func.coalesce(
-        Activity.women,
-        case((and_(Activity.participants.is_(None), Activity.attendee_count > 0), Activity.attendee_women)),
-    )
+    """Women of an activity, stated or its total less the men stated; NULL when not reported or
+    when there is no total to set them against (women and a total from one activity only)."""
+    return case((_participants().is_not(None), func.coalesce(_women_stated(), _participants() - _men_stated())))
+
+
+def _men() -> ColumnElement:
+    return case((_participants().is_not(None), func.coalesce(_men_stated(), _participants() - _women_stated())))
+
+
+def _sex_columns() -> list[ColumnElement]:
+    """Sums of women, men, and participants whose sex was reported, and how many activities reported it."""
+    women, men = _women(), _men()
+    reported = or_(women.is_not(None), men.is_not(None))
+    return [
+        func.sum(women), func.sum(men),
+        func.coalesce(func.sum(case((reported, func.coalesce(women, 0) + func.coalesce(men, 0)))), 0),
+    ]
 
 
 def _live() -> ColumnElement:
     return and_(Activity.deleted_at.is_(None), Activity.status == "done")
 
 
+def _held() -> ColumnElement:
+    return func.coalesce(Activity.end_date, Activity.start_date)
+
+
+def _placement(within: tuple[date, date]) -> ColumnElement:
+    """in, outside or undated: whether an activity's dates fall in a plan's period (first to last day)."""
+    first, last = within
+    return case((Activity.start_date.is_(None), literal(UNDATED)),
+                (and_(Activity.start_date >= first, _held() <= last), literal(IN_PERIOD)), else_=literal(OUTSIDE_PERIOD))
+
+
+def _within(within: tuple[date, date] | None) -> list[ColumnElement]:
+    if within is None:
+        return []
+    first, last = within
+    return [Activity.start_date >= first, _held() <= last]
+
+
 def _country_rows(base: Select, *extra: str):
     """(key, country, *extra) of the activities `base` selects as (key, activity_id, *extra):
-    their own countries and their attendees'. Two joins on indexed columns, unioned after,
+    the countries they reached and their attendees'. Two joins on indexed columns, unioned after,
     rather than one join on a union (which neither database can index)."""
     rows = base.subquery()
     carried = [rows.c[name] for name in extra]
     own = select(rows.c.key, ActivityCountry.country.label("country"), *carried).join(
-        ActivityCountry, ActivityCountry.activity_id == rows.c.activity_id)
+        ActivityCountry, ActivityCountry.activity_id == rows.c.activity_id).join(
+        Activity, Activity.id == ActivityCountry.activity_id).where(
+        or_(ActivityCountry.role != "host", func.coalesce(Activity.modality, "") != "online"))
     listed = select(rows.c.key, Attendee.country.label("country"), *carried).join(
         Attendee, Attendee.activity_id == rows.c.activity_id).where(Attendee.country.is_not(None))
     return own, listed
@@ -78,37 +125,23 @@ def _distinct_countries(session: Session, base: Select) -> list[tuple[str, str]]
     return list(session.execute(select(both.c.key, both.c.country).order_by(both.c.key, both.c.country)))
 
 
-def _regional_centre() -> ColumnElement:
-    """Organisers that are BRS regional centres (BCRC, SCRC, BCCC …), for the regional-centre measures."""
-    name = func.upper(Activity.organiser)
-    return or_(*(name.like(pattern) for pattern in REGIONAL_CENTRE_PATTERNS))
-
-
 def _aggregates(group_key):
-    women, participants = _women(), _participants()
-    both = and_(women.is_not(None), participants.is_not(None))
     return [
         group_key.label("key"),
         func.count(Activity.id),
-        func.coalesce(func.sum(participants), 0),
-        func.coalesce(func.sum(women), 0),
-        func.coalesce(func.sum(case((both, participants))), 0),
-        func.coalesce(func.sum(case((both, women))), 0),
-        func.coalesce(func.sum(case((Activity.kind == "pilot_project", 1), else_=0)), 0),
-        func.coalesce(func.sum(case((Activity.kind.in_(TRAINING_KINDS), 1), else_=0)), 0),
-        func.count(distinct(case((_regional_centre(), func.upper(Activity.organiser))))),
-        func.max(func.coalesce(Activity.end_date, Activity.start_date)),
+        func.coalesce(func.sum(_participants()), 0),
+        *_sex_columns(),
+        func.max(_held()),
     ]
 
 
 def _fill(figures: Figures, row) -> None:
-    (_, figures.activities, figures.participants, figures.women, figures.participants_with_sex,
-     figures.women_with_total, figures.pilot_projects, figures.trainings, figures.regional_centres,
+    (_, figures.activities, figures.participants, figures.women, figures.men, figures.participants_with_sex,
      figures.last_date) = row
 
 
 def _period(since: date | None, until: date | None) -> list[ColumnElement]:
-    when = func.coalesce(Activity.end_date, Activity.start_date)
+    when = _held()
     clauses = []
     if since:
         clauses.append(when >= since)
@@ -127,46 +160,93 @@ def _among(countries: list[str] | None, activity_id: ColumnElement = Activity.id
     ))]
 
 
-def by_indicator(session: Session, plan_id: str, codes: list[str],
-                 since: date | None = None, until: date | None = None,
-                 countries: list[str] | None = None) -> dict[str, Figures]:
-    """Figures for each indicator code (activities linked to it); with `countries`, only the
-    activities one of them took part in."""
-    result = {code: Figures() for code in codes}
-    where = [IndicatorLink.plan_id == plan_id, IndicatorLink.indicator_code.in_(codes), _live(),
-             *_period(since, until), *_among(countries)]
-    rows = session.execute(
-        select(*_aggregates(IndicatorLink.indicator_code))
-        .join(Activity, Activity.id == IndicatorLink.activity_id)
-        .where(*where).group_by(IndicatorLink.indicator_code)
-    )
-    for row in rows:
-        _fill(result[row[0]], row)
-    for code, country in _distinct_countries(session, select(
-        IndicatorLink.indicator_code.label("key"), Activity.id.label("activity_id"))
-        .join(Activity, Activity.id == IndicatorLink.activity_id).where(*where)
+@dataclass
+class KindFigures(Figures):
+    """Linked activities of one indicator held in the plan's period that share a kind and a
+    product kind: the unit from which an indicator's measure picks what it counts."""
+
+    kind: str = ""
+    product_kind: str | None = None
+    products: int = 0
+    reached: dict[str, date] = field(default_factory=dict)  # country → the latest day it was reached
+    centres: set[str] = field(default_factory=set)
+    languages: set[str] = field(default_factory=set)
+
+
+@dataclass
+class LinkedFigures:
+    """An indicator's linked activities: those in the plan's period by kind and product, and
+    those left out because their dates are outside the period or missing (ids)."""
+
+    groups: list[KindFigures] = field(default_factory=list)
+    outside_period: list[int] = field(default_factory=list)
+    undated: list[int] = field(default_factory=list)
+
+
+def by_indicator(session: Session, plan_id: str, codes: list[str], since: date | None = None,
+                 until: date | None = None, *, within: tuple[date, date],
+                 countries: list[str] | None = None) -> dict[str, LinkedFigures]:
+    """The activities linked to each indicator code, held in the plan's period `within` (and
+    between `since` and `until` when given), grouped by kind and product so that the
+    indicator's measure can pick what it counts (handlers.status.indicator_figures). With
+    `countries`, only the activities one of them took part in (a regional group)."""
+    result = {code: LinkedFigures() for code in codes}
+    linked = [IndicatorLink.plan_id == plan_id, IndicatorLink.indicator_code.in_(codes), _live(),
+              *_among(countries)]
+    # since/until select dated activities; undated ones are always reported as left out.
+    window = [or_(Activity.start_date.is_(None), and_(*_period(since, until)))] if since or until else []
+    where = [*linked, *_within(within), *_period(since, until)]
+    group = (IndicatorLink.indicator_code, Activity.kind, Activity.product_kind)
+    groups: dict[tuple, KindFigures] = {}
+    for code, kind, product_kind, n, participants, women, men, sexed, products, last in session.execute(
+        select(*group, func.count(Activity.id), func.coalesce(func.sum(_participants()), 0), *_sex_columns(),
+               func.coalesce(func.sum(Activity.products), 0), func.max(_held()))
+        .join(Activity, Activity.id == IndicatorLink.activity_id).where(*where).group_by(*group)
     ):
-        result[code].countries.append(country)
-    for code, n in session.execute(
-        select(IndicatorLink.indicator_code, func.count(distinct(ActivityLanguage.language)))
-        .join(Activity, Activity.id == IndicatorLink.activity_id)
-        .join(ActivityLanguage, ActivityLanguage.activity_id == Activity.id)
-        .where(*where).group_by(IndicatorLink.indicator_code)
+        groups[code, kind, product_kind] = KindFigures(
+            activities=n, participants=participants, women=women, men=men, participants_with_sex=sexed,
+            last_date=last, kind=kind, product_kind=product_kind, products=products)
+    keyed = select(IndicatorLink.indicator_code.label("key"), Activity.id.label("activity_id"),
+                   Activity.kind.label("kind"), Activity.product_kind.label("product_kind"),
+                   _held().label("held")).join(Activity, Activity.id == IndicatorLink.activity_id).where(*where)
+    own, listed = _country_rows(keyed, "kind", "product_kind", "held")
+    both = union_all(own, listed).subquery()
+    for code, kind, product_kind, country, last in session.execute(
+        select(both.c.key, both.c.kind, both.c.product_kind, both.c.country, func.max(both.c.held))
+        .group_by(both.c.key, both.c.kind, both.c.product_kind, both.c.country)
     ):
-        result[code].languages = n
+        groups[code, kind, product_kind].reached[country] = last
+    for column, attribute, joined in ((Activity.centre, "centres", None),
+                                      (ActivityLanguage.language, "languages", ActivityLanguage)):
+        query = select(*group, column).distinct().join(Activity, Activity.id == IndicatorLink.activity_id)
+        if joined is not None:
+            query = query.join(joined, joined.activity_id == Activity.id)
+        for code, kind, product_kind, value in session.execute(query.where(*where, column.is_not(None))):
+            getattr(groups[code, kind, product_kind], attribute).add(value)
+    for (code, *_), figures in groups.items():
+        result[code].groups.append(figures)
+    placement = _placement(within)
+    for code, activity_id, where_it_is in session.execute(
+        select(IndicatorLink.indicator_code, Activity.id, placement)
+        .join(Activity, Activity.id == IndicatorLink.activity_id)
+        .where(*linked, *window, placement != IN_PERIOD).order_by(Activity.id)
+    ):
+        (result[code].outside_period if where_it_is == OUTSIDE_PERIOD else result[code].undated).append(activity_id)
     return result
 
 
 def by_outcome(session: Session, plan_id: str, outcome_codes: list[str],
-               since: date | None = None, until: date | None = None) -> dict[str, Figures]:
-    """Figures for each outcome; an activity linked to two of its indicators counts once."""
+               since: date | None = None, until: date | None = None,
+               within: tuple[date, date] | None = None) -> dict[str, Figures]:
+    """Figures for each outcome; an activity linked to two of its indicators counts once.
+    `within`: the plan's period (first and last day); activities outside it do not count."""
     result = {code: Figures() for code in outcome_codes}
     linked = (
         select(IndicatorLink.outcome_code, IndicatorLink.activity_id).distinct()
         .where(IndicatorLink.plan_id == plan_id, IndicatorLink.outcome_code.in_(outcome_codes))
         .subquery()
     )
-    base = [_live(), *_period(since, until)]
+    base = [_live(), *_period(since, until), *_within(within)]
     for row in session.execute(
         select(*_aggregates(linked.c.outcome_code))
         .join(Activity, Activity.id == linked.c.activity_id).where(*base).group_by(linked.c.outcome_code)
@@ -182,12 +262,12 @@ def by_outcome(session: Session, plan_id: str, outcome_codes: list[str],
 
 def totals(session: Session, plan_id: str, outcome_codes: list[str] | None = None, country: str | None = None,
            since: date | None = None, until: date | None = None, with_countries: bool = True,
-           countries: list[str] | None = None) -> Figures:
+           countries: list[str] | None = None, within: tuple[date, date] | None = None) -> Figures:
     """Figures for the distinct activities linked to any of the outcomes (all activities when None);
     `with_countries=False` skips the list of countries reached, the costliest part; `countries`
     keeps the activities one of them took part in."""
     figures = Figures()
-    where = [_live(), *_period(since, until), *_among(countries)]
+    where = [_live(), *_period(since, until), *_among(countries), *_within(within)]
     if outcome_codes is not None:
         where.append(Activity.id.in_(select(IndicatorLink.activity_id).where(
             IndicatorLink.plan_id == plan_id, IndicatorLink.outcome_code.in_(outcome_codes))))
@@ -201,7 +281,8 @@ def totals(session: Session, plan_id: str, outcome_codes: list[str] | None = Non
 
 
 def country_by_outcome(session: Session, plan_id: str, country: str,
-                       since: date | None = None, until: date | None = None) -> dict[str, Figures]:
+                       since: date | None = None, until: date | None = None,
+                       within: tuple[date, date] | None = None) -> dict[str, Figures]:
     """For one country: figures per outcome of the activities it took part in."""
     result: dict[str, Figures] = {}
     # The country's links only: distinct (outcome, activity) over every link of the plan
@@ -211,7 +292,7 @@ def country_by_outcome(session: Session, plan_id: str, country: str,
     for row in session.execute(
         select(*_aggregates(linked.c.outcome_code))
         .join(Activity, Activity.id == linked.c.activity_id)
-        .where(_live(), *_period(since, until)).group_by(linked.c.outcome_code)
+        .where(_live(), *_period(since, until), *_within(within)).group_by(linked.c.outcome_code)
     ):
         figures = Figures()
         _fill(figures, row)
@@ -220,7 +301,8 @@ def country_by_outcome(session: Session, plan_id: str, country: str,
 
 
 def country_by_convention(session: Session, plan_id: str, country: str, conventions: dict[str, list[str]],
-                          since: date | None = None, until: date | None = None) -> dict[str, Figures]:
+                          since: date | None = None, until: date | None = None,
+                          within: tuple[date, date] | None = None) -> dict[str, Figures]:
     """For one country: figures per convention (each activity once per convention)."""
     convention_of = {outcome: code for code, outcomes in conventions.items() for outcome in outcomes}
     linked = (
@@ -233,7 +315,7 @@ def country_by_convention(session: Session, plan_id: str, country: str, conventi
     result = {code: Figures() for code in conventions}
     for row in session.execute(
         select(*_aggregates(linked.c.convention)).join(Activity, Activity.id == linked.c.activity_id)
-        .where(_live(), *_period(since, until)).group_by(linked.c.convention)
+        .where(_live(), *_period(since, until), *_within(within)).group_by(linked.c.convention)
     ):
         _fill(result[row[0]], row)
     return result
@@ -241,7 +323,8 @@ def country_by_convention(session: Session, plan_id: str, country: str, conventi
 
 def by_convention(session: Session, plan_id: str, conventions: dict[str, list[str]],
                   countries: list[str] | None = None,
-                  since: date | None = None, until: date | None = None) -> dict[str, Figures]:
+                  since: date | None = None, until: date | None = None,
+                  within: tuple[date, date] | None = None) -> dict[str, Figures]:
     """Figures per convention (each activity once per convention, its countries reached included);
     with `countries`, only the activities one of them took part in (a regional group)."""
     convention_of = {outcome: code for code, outcomes in conventions.items() for outcome in outcomes}
@@ -252,7 +335,7 @@ def by_convention(session: Session, plan_id: str, conventions: dict[str, list[st
                *_among(countries, IndicatorLink.activity_id))
         .subquery()
     )
-    where = [_live(), *_period(since, until)]
+    where = [_live(), *_period(since, until), *_within(within)]
     result = {code: Figures() for code in conventions}
     for row in session.execute(
         select(*_aggregates(linked.c.convention)).join(Activity, Activity.id == linked.c.activity_id)

@@ -5,6 +5,8 @@ import re
 import tomllib
 from pathlib import Path
 
+from datetime import date
+
 import pytest
 
 from plan_data.loader import (
@@ -74,7 +76,9 @@ def test_spot_checks(plan):
         ("BC1.I3", "pilot_projects"),
         ("BC1.I4", "activities"),
         ("RC1.I2", "languages"),
-        ("SC2.I4", "case_studies"),
+        ("SC2.I4", "products"),
+        ("SC1.I1", "products"),
+        ("CC2.I1", "products"),
         ("SC2.I5", "participants"),
         ("CC1.I3", "trainings"),
         ("CC1.I7", "participants"),
@@ -83,6 +87,14 @@ def test_spot_checks(plan):
 )
 def test_measures_follow_the_wording(plan, code, measure):
     assert plan.indicators[code].measure == Measure(measure)
+
+
+def test_measures_name_the_kinds_and_products_they_count(plan):
+    assert plan.indicators["SC2.I4"].product == "case_study" and plan.indicators["SC2.I7"].product == "inventory"
+    assert plan.indicators["CC1.I4"].product == "submission"
+    assert "meeting" not in plan.indicators["CC1.I3"].kinds and "workshop" in plan.indicators["CC1.I3"].kinds
+    assert plan.indicators["BC1.I3"].kinds == ["pilot_project"]
+    assert (plan.start, plan.end) == (date(2022, 1, 1), date(2025, 12, 31))
 
 
 def test_every_indicator_is_usable(plan):
