@@ -377,7 +377,12 @@ def _area_reply(session: Session, plan: Plan, target: Target, period: Period | N
              "–" if c["women"] is None else f"{c['women']:,}", str(len(c["countries"]))] for c in data["conventions"]]
     lines = []
     if gender:
-        lines.append(f"Of {figures.participants:,} participants: {sex_split(figures)}.")
+        if figures.women is None:
+            lines.append(f"No activity reported the sex of its {figures.participants:,} participants.")
+        else:
+            lines.append(f"Women: {figures.women:,} of the {figures.participants_with_sex:,} participants whose sex "
+                         f"was reported ({women_share(figures)}); "
+                         f"{figures.sex_not_stated:,} of {figures.participants:,} not reported.")
     if target.kind == "region":
         lines.append(f"Activities that at least one of the group's {data['members']} countries took part in.")
     title = f"{target_label(plan, target)} · {'women trained' if gender else 'status'}"

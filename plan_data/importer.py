@@ -95,13 +95,16 @@ def import_plan(lines: list[str], plan_id: str | None = None) -> dict:
                                         "numeral": numeral, "text": text})
             for numeral, text in outcome.indicators:
                 n = _number(numeral)
-                measure, unit = propose_measure(text)
+                proposal = propose_counting(text)
                 data["indicators"].append({
                     "code": f"{oc}.I{n}", "outcome": oc, "numeral": numeral,
                     # An indicator answers the output of its number; without one, the outcome's last output.
                     "output": (outputs.get(n) or list(outputs.values())[-1]) if outputs else "",
                     "pairing": "direct" if n in outputs else "loose",
-                    "text": text, "measure": str(measure), "unit": unit, "measure_to_review": True,
+                    "text": text, "measure": str(proposal.measure), "unit": proposal.unit,
+                    **({"product": proposal.product} if proposal.product else {}),
+                    **({"kinds": list(proposal.kinds)} if proposal.kinds else {}),
+                    "measure_to_review": True,
                 })
     try:
         parse_plan(data)
@@ -227,10 +230,19 @@ def _aliases(name: str) -> list[str]:
 _HEAD = re.compile(r"^(?:the\s+)?number of\s+(.+?)(?=\s+(?:that|who|which|on|in|to|for|per|of|from|by|"
                    r"involved|implemented|developed|trained|submitted|receiving|participating|providing|using|"
                    r"have|has|are|is|were|was|held|made|available)\b|\s+\w+ed\b|[,;]|$)", re.I)
+# What an indicator counts when it names a product rather than Parties or people: the product
+# kinds of handlers/counted.py, named as plan documents word them.
+_PRODUCT_RULES: list[tuple[re.Pattern, Measure, str]] = [
+    (re.compile(r"\bweb\s*portals?\b.*\bupdated\b", re.I), Measure.REGIONAL_CENTRES, "portal_update"),
+    (re.compile(r"\bcase stud(y|ies)\b", re.I), Measure.PRODUCTS, "case_study"),
+    (re.compile(r"\bguidance|guidelines\b", re.I), Measure.PRODUCTS, "guidance"),
+    (re.compile(r"\binventor(y|ies)\b", re.I), Measure.PRODUCTS, "inventory"),
+    (re.compile(r"\binformation submitted\b|\bsubmissions\b", re.I), Measure.PRODUCTS, "submission"),
+    (re.compile(r"\bjoint programmes?\b", re.I), Measure.PRODUCTS, "joint_programme"),
+]
 _HEAD_RULES: list[tuple[re.Pattern, Measure]] = [
     (re.compile(r"\b(parties|countries|states)\b", re.I), Measure.PARTIES),
     (re.compile(r"\bpilot projects?\b", re.I), Measure.PILOT_PROJECTS),
-    (re.compile(r"\bcase stud(y|ies)\b", re.I), Measure.CASE_STUDIES),
     (re.compile(r"\bregional centres?\b", re.I), Measure.REGIONAL_CENTRES),
     (re.compile(r"\blanguages?\b", re.I), Measure.LANGUAGES),
     (re.compile(r"\b(training workshops?|trainings?|webinars?|courses?)\b", re.I), Measure.TRAININGS),
@@ -240,17 +252,71 @@ _HEAD_RULES: list[tuple[re.Pattern, Measure]] = [
 # Without "Number of …": what the statement is about.
 _TEXT_RULES: list[tuple[re.Pattern, Measure]] = [
     (re.compile(r"\bpilot projects?\b", re.I), Measure.PILOT_PROJECTS),
-    (re.compile(r"\bcase stud(y|ies)\b", re.I), Measure.CASE_STUDIES),
     (re.compile(r"\b(in|into) (three|two|four|five|six|several|\d+) languages\b|\blanguages\b", re.I),
      Measure.LANGUAGES),
     (re.compile(r"(?<!of the )\bregional centres\b", re.I), Measure.REGIONAL_CENTRES),
     (re.compile(r"\b(a number of|by|in|several|more) (pilot )?(parties|countries)\b", re.I), Measure.PARTIES),
 ]
+# Which kinds of activity meet a measure, from the wording: people "trained" come from trainings.
+TRAINING_KINDS = ["workshop", "training", "webinar", "online_course"]
+_TRAINED = re.compile(r"\btrain(ed|ing)\b", re.I)
 UNITS = {
-    Measure.PARTIES: "Parties", Measure.PILOT_PROJECTS: "pilot projects", Measure.CASE_STUDIES: "case studies",
+    Measure.PARTIES: "Parties", Measure.PILOT_PROJECTS: "pilot projects", Measure.PRODUCTS: "products",
     Measure.REGIONAL_CENTRES: "regional centres", Measure.LANGUAGES: "languages", Measure.TRAININGS: "trainings",
     Measure.PARTICIPANTS: "participants", Measure.ACTIVITIES: "activities",
 }
+PRODUCT_UNITS = {"case_study": "case studies", "guidance": "guidance documents", "inventory": "inventories",
+                 "submission": "submissions", "joint_programme": "joint programmes", "portal_update": "regional centres"}
+
+
+@dataclass(frozen=True)
+class Proposal:
+    """A measure proposed from an indicator's wording, for a person to check."""
+
+    measure: Measure
+    unit: str
+    product: str | None = None
+    kinds: tuple[str, ...] = ()
+
+
+def propose_counting(text: str) -> Proposal:
+    """The measure, unit, product and counted kinds an indicator's wording asks for.
+
+    A product counts when it is what the indicator numbers ("Number of regional inventories …",
+    "Case studies … available"), not when Parties are said to use it ("Guidance … used by a
+    number of Parties" counts Parties)."""
+    product = _product_named(text)
+    if product:
+        return Proposal(product[0], PRODUCT_UNITS[product[1]], product[1])
+    measure, unit = propose_measure(text)
+    kinds: tuple[str, ...] = ()
+    if measure is Measure.PILOT_PROJECTS:
+        kinds = ("pilot_project",)
+    elif measure is Measure.TRAININGS and re.search(r"\btraining workshops?\b", text, re.I):
+        kinds = ("workshop", "training", "online_course")
+    elif measure in (Measure.PARTIES, Measure.PARTICIPANTS, Measure.TRAININGS) and _TRAINED.search(text):
+        kinds = tuple(TRAINING_KINDS)
+    return Proposal(measure, unit, None, kinds)
+
+
+_USED_BY_PARTIES = re.compile(r"\b(used|applied|pilot[- ]tested|shared)\b.*\b(by|in) a number of (pilot )?"
+                              r"(parties|countries)\b|\blanguages\b", re.I)
+
+
+def _product_named(text: str) -> tuple[Measure, str] | None:
+    """(measure, product kind) when the indicator numbers a product, else None."""
+    head = _HEAD.match(text.strip())
+    if head:  # the counted noun and the word after it ("information submitted")
+        subject = text.strip()[:head.end() + 12]
+        subject = subject[head.start(1):]
+    elif _USED_BY_PARTIES.search(text):
+        return None
+    else:
+        subject = text
+    for pattern, measure, product in _PRODUCT_RULES:
+        if pattern.search(subject):
+            return measure, product
+    return None
 
 
 def propose_measure(text: str) -> tuple[Measure, str]:

@@ -250,6 +250,7 @@ def test_resolve_refuses_free_text(plan, text):
 def test_a_plan_declares_a_measure_of_its_own_with_the_rule_it_counts_by(raw):
     raw["measures"] = {"inventories": {"counts_as": "activities", "description": "national inventories prepared"}}
     _find(raw, "indicators", "SC2.I7")["measure"] = "inventories"
+    _find(raw, "indicators", "SC2.I7").pop("product")  # a product goes only with the products measure
     plan = parse_plan(raw)
     assert plan.indicators["SC2.I7"].measure is Measure.ACTIVITIES
     assert plan.indicators["SC2.I7"].measure_name == "inventories"

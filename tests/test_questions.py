@@ -88,7 +88,7 @@ def test_women_trained_are_the_plan_totals_by_sex(chat):
                      "¿cuántas mujeres hemos capacitado?"):
         reply = chat(question)
         assert reply.title.startswith("The whole plan · women trained"), reply.text
-        assert "Women: 28 of 67 participants; 42%" in reply.text  # 28/67 = 41.8 %
+        assert "Women: 28 of the 67 participants whose sex was reported (42%)" in reply.text  # 28/67 = 41.8 %
 
 
 def test_when_was_the_last_workshop_lists_the_latest_activities(chat):
@@ -187,3 +187,16 @@ def test_a_log_is_still_a_log():
     for text in ("Atelier sur la situation des déchets à Dakar, Sénégal, 3 mars 2024, 30 participants",
                  "log Regional workshop on the status of PCB inventories, Accra, Ghana, 12 March 2024"):
         assert isinstance(parse_command(text), Log), text
+
+
+def test_questions_naming_countries_in_french_and_spanish(plan):
+    cases = {"estado de Kenia": "KE", "où en est le Maroc ?": "MA", "¿cómo va Marruecos?": "MA",
+             "situación de Alemania": "DE", "où en est l'Afrique du Sud ?": "ZA"}
+    for text, code in cases.items():
+        assert read_question(text, plan, TODAY).as_json()["target"] == code, text
+
+
+def test_a_question_in_spanish_about_kenya_gets_its_figures(chat):
+    log_three(chat)
+    reply = chat("¿cómo va Kenia?")
+    assert reply.title.startswith("Kenya · what it took part in") and "Activities: 1" in reply.text
