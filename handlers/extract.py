@@ -59,8 +59,10 @@ _COMMAND = re.compile(r"^\s*(?:@\S+\s+)?/?log\b\s*:?\s*", re.IGNORECASE)
 # ("in person - 60 stakeholders" is a dash, not a sign).
 _NUM = (r"(?:(?<![\w)\]])(?P<sign>[-−]))?(?<![\w.,])"
         r"(?P<n>\d{1,3}(?:,\d{3})+|\d+)(?!\d|[.,]\d)")
-_ROOM = r"in\s+(?:the\s+)?room|in[- ]person|on[- ]?site|face[- ]to[- ]face|f2f|physically"
-_REMOTE = r"online|on-line|virtual(?:ly)?|remotely|connected|(?:on|via)\s+(?:zoom|teams|webex)"
+_ROOM = (r"in\s+(?:the\s+)?room|in[- ]person|on[- ]?site|face[- ]to[- ]face|f2f|physically"
+         r"|en\s+salle|sur\s+place|en\s+pr[ée]sentiel|en\s+sala|presencial(?:es|mente)?")
+_REMOTE = (r"online|on-line|virtual(?:ly|es)?|remotely|connected|(?:on|via)\s+(?:zoom|teams|webex)"
+           r"|en\s+ligne|[àa]\s+distance|connect[ée]e?s|en\s+l[íi]nea|a\s+distancia|conectad[oa]s")
 _SPLIT_COUNT = re.compile(_NUM + rf"\s+(?:(?P<room>{_ROOM})|(?P<online>{_REMOTE}))\b", re.IGNORECASE)
 # "8 women-led NGOs" and "12 women's groups" are not head counts.
 _NOT_PEOPLE_AFTER = r"(?!-|['’]s\b)"
@@ -337,9 +339,14 @@ _MODALITY = re.compile(
 _ALONE_BEFORE = re.compile(r"(?:^|[,;:(\-–—])\s*$")
 _ALONE_AFTER = re.compile(r"\s*(?:$|[,;:).\-–—])")
 _BOTH = re.compile(r"\s*(?:and|&|\+|/|plus|as well as|et|y|ou|o|or)\s*", re.IGNORECASE)
+# "Geneva + online", "Dakar et en ligne", "Ciudad de Panamá y en línea": a venue and a remote way in.
+_VENUE_AND_ONLINE = re.compile(r"[A-ZÀ-Þ][\w.'’-]*\s*(?:\+|&|\band\b|\bet\b|\by\b)\s*"
+                               r"(?:online|on-line|virtual|en\s+ligne|en\s+l[ií]nea)\b")
 
 
 def _read_modality(text: str, c: _Counts) -> Modality | None:
+    if _VENUE_AND_ONLINE.search(text):
+        return "hybrid"
     text = fold(text)
     found = list(_MODALITY.finditer(text))
     if any(m.lastgroup == "hybrid" for m in found) or (c.room and c.online):
@@ -365,10 +372,15 @@ def _read_modality(text: str, c: _Counts) -> Modality | None:
 # tried in order, so "online course" wins over "course".
 _KIND = re.compile(r"""
     (?P<guidance_launch>
-        \b(?:launch(?:ed|ing)?|publish(?:ed|ing)?|publication|releas(?:ed?|ing))\b
-        (?:\W+\w+){0,5}?\W+(?:guidance|guidelines?|guide|toolkit|tool|manual|handbook)\b
-      | \b(?:guidance|guidelines?|toolkit|manual|handbook)\b
-        (?:\W+\w+){0,5}?\W+(?:launched|published|released)\b)
+        \b(?:launch(?:ed|ing)?|publish(?:ed|ing)?|publication|releas(?:ed?|ing)
+           |lancements?|lanc[ée]e?s?|publi[ée]e?s?|lanzamientos?|lanzad[oa]s?|publicad[oa]s?|publicaci[oó]n)\b
+        (?:\W+\w+){0,5}?\W+(?:guidance|guidelines?|guides?|toolkits?|tools?|manuals?|handbooks?|fact\s?sheets?
+           |brochures?|lignes\s+directrices|manuels?|fiches?|bo[iî]tes?\s+[àa]\s+outils|gu[ií]as?|directrices
+           |manuales?|fichas?|folletos?|cajas?\s+de\s+herramientas)\b
+      | \b(?:guidance|guidelines?|guides?|toolkits?|manuals?|handbooks?|fact\s?sheets?|lignes\s+directrices
+           |manuels?|gu[ií]as?|directrices|manuales?)\b
+        (?:\W+\w+){0,5}?\W+(?:launched|published|released|lanc[ée]e?s?|publi[ée]e?s?|lanzad[oa]s?
+           |publicad[oa]s?)\b)
   | (?P<online_course>\b(?:online|e-?learning|self-paced)\s+courses?\b|\be-?courses?\b|\bmooc\b|\be-?learning\b
                   |\bcours\s+en\s+ligne\b|\bcursos?\s+(?:en\s+linea|virtual(?:es)?|online)\b)
   | (?P<webinar>\b(?:webinars?|webinaires?|webinarios?|seminarios?\s+web|seminaires?\s+en\s+ligne)\b)
@@ -380,6 +392,7 @@ _KIND = re.compile(r"""
                   |entrenamientos?|stages?\s+de\s+formation)\b)
   | (?P<meeting>\b(?:meetings?|mtgs?|consultations?|briefings?|side[-\ ]events?|round[-\ ]?tables?
                   |kick[-\ ]?offs?|reunions?|reuniones|rencontres?|consultas?|mesas?\s+redondas?|tables?\s+rondes?
+                  |validations?|validaci(?:on|ones)
                   |calls?(?!\s+for\b))\b)
 """, re.IGNORECASE | re.VERBOSE)
 
@@ -619,7 +632,8 @@ class Places:
     city: str | None = None  # the first city named, as GeoNames spells it
 
 
-_STATED = re.compile(r"(?<![\w.,])(\d{1,3})\s+(?:other\s+|autres\s+|otros\s+)?(?:countries|pays|pa[ií]ses|nations"
+# "from 9 countries", "8 ASEAN countries", "20 developing countries", "14 pays d'Afrique".
+_STATED = re.compile(r"(?<![\w.,])(\d{1,3})\s+(?:[^\W\d][\w-]*\s+){0,2}?(?:countries|pays|pa[ií]ses|nations"
                      r"|naciones|member\s+states|[ÉE]tats\s+membres|Estados\s+miembros|Parties|Partes)\b",
                      re.IGNORECASE)
 # A capitalised phrase of up to four words, joined by the small words of place names
@@ -629,7 +643,9 @@ _CAPITALISED = re.compile(r"(?<![\w'’])[A-ZÀ-Þ][\w'’.-]*(?:\s+(?:(?:es|of|
 _PLACE_BEFORE = re.compile(r"(?:\b(?:in|at|à|en|au|aux|dans|desde|from|near|hosted\s+by|city\s+of|ville\s+de|ciudad\s+de)"
                            r"|[,;(/]|\b(?:and|et|y)|[-–—])\s*$", re.IGNORECASE)
 _PLACE_PREPOSITION = re.compile(r"\b(?:in|at|à|en|au|aux|dans|desde|near)\s+$", re.IGNORECASE)
-_PLACE_AFTER = re.compile(r"\s*(?:$|[,;.)/]|\s[-–—]\s|\b(?:and|et|y)\b|\d)")
+_PLACE_AFTER = re.compile(r"\s*(?:$|[,;.)/+]|\s[-–—]\s|\b(?:and|et|y)\b|\d)")
+# A day right after a city's name ("Abidjan 12-14 juin", "Nairobi 9 Apr") says where and when.
+_DATE_AFTER = re.compile(r"\s+\d{1,2}(?:\s*[-–/]\s*\d{1,2}|\s+[^\W\d]{3})")
 # Cities named like the conventions: "Basel" here is the Basel Convention.
 _CONVENTION_WORDS = re.compile(r"\s*(?:conventions?|conv\b|cop\b|protocol|secretariat|/|&|,?\s+(?:Rotterdam|Stockholm))",
                                re.IGNORECASE)
@@ -662,6 +678,8 @@ def _in_place_position(body: str, start: int, end: int, taken: list[tuple[int, i
         return True
     kinds = _kind_matches(before)
     if kinds and not before[kinds[-1].end():].strip():
+        return True
+    if _DATE_AFTER.match(after):
         return True
     set_off = not before.strip() or re.search(r"[,;(/\-–—]\s*$", before)
     before_kind = any(m.start() == len(after) - len(after.lstrip()) for m in _kind_matches(after[:40]))

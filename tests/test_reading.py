@@ -129,3 +129,35 @@ def test_parse_json_contract(plan):
     assert any("Atlantis" in p for p in got["problems"]) and any("9 countries" in p for p in got["problems"])
     assert describe("log atelier national, Lomé, 12 mars 2024", plan, TODAY)["language"] == "fr"
     assert describe("log national workshop, Accra, 12 March 2024", plan, TODAY)["language"] == "en"
+
+
+@pytest.mark.parametrize(
+    ("message", "shown"),
+    [
+        # A venue and a remote way in is hybrid, and the city still names its country.
+        ("log partnership meeting, Lima + online, 6-7 June 2023, 52 participants (29 women)",
+         ["Modality: Hybrid", "Countries: Peru"]),
+        ("log réunion du comité national, Yaoundé et en ligne, 2 déc. 2024, 18 membres",
+         ["Modality: Hybrid", "Countries: Cameroon"]),
+        # A city right before its dates is where it took place, even mid-sentence.
+        ("log formation douaniers Abidjan 12-14 juin 2024 (7 F / 11 H)", ["Countries: Côte d'Ivoire", "18 (7 women"]),
+        # People in the room and online, in French and Spanish.
+        ("log formation hybride, Libreville, du 22 au 24 mai 2024, 21 en salle + 15 en ligne", ["36"]),
+        ("log seminario web, 20 de abril de 2024, 150 conectados", ["Participants: 150"]),
+        # Launches of guidance in French and Spanish.
+        ("log guide sur les déchets plastiques lancé en français le 20 janvier 2025", ["Kind: Guidance or tool launch"]),
+        ("log lanzamiento de la guía de plásticos en español, 8 de noviembre de 2022",
+         ["Kind: Guidance or tool launch"]),
+    ],
+)
+def test_venues_people_and_launches_in_three_languages(chat, message, shown):
+    reply = chat(message)
+    assert reply.kind is ReplyKind.DONE, reply.text
+    for part in shown:
+        assert part in reply.text, reply.text
+
+
+def test_a_stated_count_of_countries_may_have_a_word_between(plan):
+    for text, n in (("40 officers from 8 ASEAN countries", 8), ("24 delegates from 20 developing countries", 20),
+                    ("48 participants de 14 pays d'Afrique", 14), ("150 conectados de 18 países", 18)):
+        assert describe("log training, 3 May 2024, " + text, plan, TODAY)["countries_stated"] == n, text
