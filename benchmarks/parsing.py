@@ -25,8 +25,8 @@ import tarfile
 import tempfile
 import time
 from collections import defaultdict
-from io import BytesIO
 from datetime import date
+from io import BytesIO
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]

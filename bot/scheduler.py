@@ -24,7 +24,7 @@ import threading
 import uuid
 from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from functools import partial
 
 from apscheduler.jobstores.base import JobLookupError
@@ -60,7 +60,7 @@ SendFunction = Callable[[Destination, Reply], None]
 
 
 def utcnow() -> datetime:
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 def worker_name() -> str:
@@ -288,7 +288,7 @@ class DigestScheduler:
         self.ctx = ctx
         self.clock = clock
         self.scheduler = BackgroundScheduler(
-            timezone=timezone.utc,
+            timezone=UTC,
             # One catch-up run however many were missed, however late: the outbox keeps it once.
             job_defaults={"coalesce": True, "misfire_grace_time": None, "max_instances": 1},
         )

@@ -33,8 +33,20 @@ from slack_sdk.web.async_client import AsyncWebClient
 from bot.config import Settings, secret
 from bot.delivery import DeliveryError
 from bot.slack_blocks import (
-    COMMAND_ACTION, EDIT_FORM, INDICATORS, LINK_FORM, LOG_FORM, OPEN_FORM_ACTION, PICK_INDICATOR_ACTION,
-    form_errors, form_values, home_view, indicator_choices, link_modal, log_modal, message,
+    COMMAND_ACTION,
+    EDIT_FORM,
+    INDICATORS,
+    LINK_FORM,
+    LOG_FORM,
+    OPEN_FORM_ACTION,
+    PICK_INDICATOR_ACTION,
+    form_errors,
+    form_values,
+    home_view,
+    indicator_choices,
+    link_modal,
+    log_modal,
+    message,
 )
 from handlers.context import Context
 from handlers.dispatch import dispatch, failure_reply, kept_reply, quick_reply
@@ -108,7 +120,7 @@ def web_client(settings: Settings) -> AsyncWebClient:
     )
 
 
-def build_bolt_app(settings: Settings, slack: "SlackListeners") -> AsyncApp:
+def build_bolt_app(settings: Settings, slack: SlackListeners) -> AsyncApp:
     # Request verification (signature and a 5-minute age limit) is bolt's default and stays on.
     bolt = AsyncApp(client=web_client(settings), signing_secret=secret(settings.slack_signing_secret), name="tapbot")
     bolt.middleware(slack.keep_before_ack)

@@ -25,7 +25,12 @@ from microsoft_agents.activity import Activity, ActivityTypes, Attachment, Conve
 from microsoft_agents.authentication.msal import MsalAuth
 from microsoft_agents.hosting.aiohttp import CloudAdapter, jwt_authorization_decorator
 from microsoft_agents.hosting.core import (
-    ActivityHandler, AgentAuthConfiguration, AuthTypes, ClaimsIdentity, ConnectionManager, TurnContext,
+    ActivityHandler,
+    AgentAuthConfiguration,
+    AuthTypes,
+    ClaimsIdentity,
+    ConnectionManager,
+    TurnContext,
 )
 from microsoft_agents.hosting.core.authorization.jwt import jwt_token_validator
 from msal import ConfidentialClientApplication
@@ -289,7 +294,7 @@ class _Card(dict):
     """A card as an attachment's content. The SDK deep-copies every activity it sends; a card
     is never changed once built (a cached one is shared), so the copy would be wasted work."""
 
-    def __deepcopy__(self, memo: dict) -> "_Card":
+    def __deepcopy__(self, memo: dict) -> _Card:
         return self
 
 

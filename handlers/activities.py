@@ -10,7 +10,7 @@ from handlers import parse
 from handlers.counted import read_products
 from handlers.dates import DateError, find_dates
 from handlers.extract import MAX_COUNT, count_problems
-from handlers.log import KIND_LABELS, MODALITY_LABELS, codes_in_plan, activity_reply, status_for
+from handlers.log import KIND_LABELS, MODALITY_LABELS, activity_reply, codes_in_plan, status_for
 from handlers.messages import Action, Field, Incoming, Reply, ReplyKind, Table
 from handlers.render import day, shorten
 from plan_data.centres import find_centre

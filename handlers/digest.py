@@ -14,7 +14,7 @@ from __future__ import annotations
 import re
 import zoneinfo
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from functools import lru_cache
 
 from apscheduler.triggers.cron import CronTrigger
@@ -180,14 +180,14 @@ def current_period(schedule: Schedule, now: datetime) -> Period:
 
 def as_utc(moment: datetime) -> datetime:
     """An aware UTC datetime; SQLite gives back the UTC values it stored without their zone."""
-    return moment.replace(tzinfo=timezone.utc) if moment.tzinfo is None else moment.astimezone(timezone.utc)
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
 
 
 def when_text(moment: datetime, zone: str) -> str:
     """"Mon 23 June 2025, 09:00 Europe/Zurich (07:00 UTC)"."""
     moment = as_utc(moment)
     local = moment.astimezone(zoneinfo.ZoneInfo(zone))
-    utc = moment.astimezone(timezone.utc)
+    utc = moment.astimezone(UTC)
     text = f"{local:%a} {local.day} {local:%B %Y}, {local:%H:%M} {zone}"
     return text if zone == "UTC" else f"{text} ({utc:%H:%M} UTC)"
 
@@ -378,7 +378,7 @@ def _zone_and_scope(words: list[str], plan: Plan):
 
 def run_digest(session: Session, ctx: Context, incoming: Incoming, args: str,
                now: datetime | None = None) -> Reply:
-    now = now or datetime.now(timezone.utc)
+    now = now or datetime.now(UTC)
     from handlers.plans import conversation_plan
 
     plan = conversation_plan(session, ctx, incoming)  # a new subscription follows this plan

@@ -17,7 +17,13 @@ from sqlalchemy.orm import Session
 
 from handlers import parse
 from handlers.activities import (
-    run_attendees, run_delete, run_edit, run_link, run_list, run_show, run_undo,
+    run_attendees,
+    run_delete,
+    run_edit,
+    run_link,
+    run_list,
+    run_show,
+    run_undo,
 )
 from handlers.context import Context
 from handlers.help import run_help, run_plan, usage_reply

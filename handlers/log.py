@@ -7,8 +7,8 @@ women than participants, an unknown code…) is refused, quoted back for resendi
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from datetime import date, timedelta
 
 from sqlalchemy.orm import Session

@@ -76,7 +76,7 @@ class Reply:
         """Help, errors and personal data concern the asker only."""
         return self.personal or self.kind in (ReplyKind.HELP, ReplyKind.ERROR)
 
-    def without_personal_data(self) -> "Reply":
+    def without_personal_data(self) -> Reply:
         """The same reply for a conversation where it cannot be shown to the asker alone: counts only."""
         if not self.personal:
             return self

@@ -57,7 +57,7 @@ def run_plan_use(session: Session, ctx: Context, incoming: Incoming, name: str) 
     if not name.strip():
         current = conversation_plan(session, ctx, incoming)
         return Reply(title=f"This conversation uses the plan {current.period}",
-                     lines=[current.title, f"Loaded plans: {loaded}.", f"Change with `plan use <period>`."],
+                     lines=[current.title, f"Loaded plans: {loaded}.", "Change with `plan use <period>`."],
                      kind=ReplyKind.INFO)
     plan = ctx.plans.find(name)
     if plan is None:

@@ -16,7 +16,7 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, StringConstraints, ValidationError
+from pydantic import BaseModel, ConfigDict, PrivateAttr, StringConstraints, ValidationError
 
 DEFAULT_PLAN_PATH = Path(__file__).with_name("tap-2022-2025.toml")
 BUNDLED = "bundled"  # in TAPBOT_PLANS: the plan shipped with tapbot

@@ -24,6 +24,7 @@ from storage.models import (
     utcnow,
 )
 
+
 @dataclass(frozen=True)
 class Actor:
     user_id: str

@@ -8,7 +8,7 @@ same key in processed_events makes sure it changes data once however often it ru
 from __future__ import annotations
 
 import logging
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import delete, select, update
 from sqlalchemy.exc import IntegrityError
@@ -45,7 +45,7 @@ def finish(sessions: sessionmaker[Session], key: str) -> None:
 def take_due(sessions: sessionmaker[Session], channel: str, lease: timedelta,
              limit: int = 50) -> list[tuple[str, dict, int]]:
     """Entries nobody has worked on for `lease`, each claimed for this process: (key, payload, attempt)."""
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     taken = []
     with sessions() as session:
         due = session.execute(select(InboxEntry.key, InboxEntry.payload, InboxEntry.claimed_at, InboxEntry.attempts)

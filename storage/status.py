@@ -8,7 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date
 
-from sqlalchemy import ColumnElement, Select, and_, case, distinct, exists, func, literal, or_, select, union, union_all
+from sqlalchemy import ColumnElement, Select, and_, case, exists, func, literal, or_, select, union, union_all
 from sqlalchemy.orm import Session
 
 from storage.activities import takes_part

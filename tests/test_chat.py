@@ -4,9 +4,10 @@ from __future__ import annotations
 import json
 import re
 
+from conftest import Chat
+
 from handlers.messages import ReplyKind
 from handlers.render import render_text
-from conftest import Chat
 from handlers.status import Target, status_data
 from storage.models import Activity, Attendee, AuditEntry
 
@@ -294,8 +295,10 @@ def test_status_json_shape(chat, ctx):
 
 def test_status_replies_follow_every_change_in_every_process(chat, ctx):
     from dataclasses import replace
-    from handlers.status import StatusCache
+
     from conftest import Chat
+
+    from handlers.status import StatusCache
 
     log_three(chat)
     other_process = Chat(replace(ctx, status_cache=StatusCache()), user="bob")
@@ -312,8 +315,8 @@ def test_status_replies_follow_every_change_in_every_process(chat, ctx):
 
 def test_status_from_memory_is_trusted_only_while_nothing_has_changed(chat, ctx, monkeypatch):
     import handlers.status
-    from handlers.messages import Incoming
     from handlers.dispatch import quick_reply
+    from handlers.messages import Incoming
 
     question = Incoming("status BC1", "amina", "console", "console")
     assert quick_reply(question, ctx) is None  # nothing read yet: the database must be asked
@@ -348,6 +351,7 @@ def test_changes_committed_out_of_order_both_show_in_status(chat, ctx):
     import threading
 
     import pytest
+
     from handlers import parse
     from handlers.dispatch import quick_reply, run, run_once
     from handlers.messages import Incoming
@@ -383,6 +387,7 @@ def test_changes_committed_out_of_order_both_show_in_status(chat, ctx):
 
 def test_status_memory_asked_often_is_kept_current_in_the_background(chat, ctx):
     import time
+
     from handlers.dispatch import quick_reply
     from handlers.messages import Incoming
 
@@ -412,7 +417,7 @@ def test_a_planned_activity_past_its_date_is_not_held_until_someone_says_so(chat
 
     chat("log Regional workshop on PCB, Accra, Ghana, 12-14 March 2026, 30 participants SC2.I3")
     later = Chat(replace(ctx, today=lambda: date(2026, 4, 1)))  # the dates have passed
-    assert "Changed: title" == later("edit 1 title=Regional workshop on PCB management").lines[0]
+    assert later("edit 1 title=Regional workshop on PCB management").lines[0] == "Changed: title"
     assert "already has those values" in later("edit 1 dates=12-14 March 2026").title  # the same dates again
     assert figures(ctx, "indicator", "SC2.I3")["SC2.I3"]["outside_period"] == []  # planned: not held at all
     assert "Changed: status" in later("edit 1 status=done").lines[0]

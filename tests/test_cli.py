@@ -9,7 +9,6 @@ import sys
 from pathlib import Path
 
 import pytest
-
 from conftest import POSTGRES_URL
 
 TAPBOT = [sys.executable, "-m", "bot.cli"]
@@ -44,6 +43,7 @@ def database_url(request, tmp_path):
     schema = request.getfixturevalue("postgres_schema_url")
     # A schema of its own per test, named through libpq's options.
     from sqlalchemy import create_engine, text
+
     from storage.db import normalise_url
 
     name = f"{schema}_{request.node.name.split('[')[0][-20:]}".lower()

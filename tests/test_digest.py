@@ -1,12 +1,18 @@
 """`digest …` replies, the schedule arithmetic, and a digest's content, which must agree with `status`."""
 from __future__ import annotations
 
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 
 import pytest
 
 from handlers.digest import (
-    Schedule, current_period, last_period, parse_digest, resolve_zone, run_digest, Subscribe,
+    Schedule,
+    Subscribe,
+    current_period,
+    last_period,
+    parse_digest,
+    resolve_zone,
+    run_digest,
 )
 from handlers.digest_content import digest_data
 from handlers.messages import Incoming, ReplyKind
@@ -16,7 +22,7 @@ from storage import status as figures_db
 from storage.activities import Actor, create_activity
 from storage.models import ConversationRef, DigestDelivery, DigestSubscription
 
-UTC = timezone.utc
+UTC = UTC
 MONDAY = datetime(2025, 6, 16, 9, 30, tzinfo=UTC)  # 11:30 in Geneva, after that day's 09:00 run
 ROOM = Incoming("digest", "amina", "console", "console")
 

@@ -11,7 +11,15 @@ from sqlalchemy.orm import selectinload
 from handlers.digest_content import digest_data
 from handlers.status import Target, status_data
 from plan_data.parties import bundled_parties
-from storage.activities import Actor, add_attendees, create_activity, delete_activity, edit_activity, last_undoable, undo
+from storage.activities import (
+    Actor,
+    add_attendees,
+    create_activity,
+    delete_activity,
+    edit_activity,
+    last_undoable,
+    undo,
+)
 from storage.models import Activity
 
 # One indicator per rule: Parties of one convention, cross-cutting Parties, kinds, products,

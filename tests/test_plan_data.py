@@ -3,9 +3,8 @@
 import copy
 import re
 import tomllib
-from pathlib import Path
-
 from datetime import date
+from pathlib import Path
 
 import pytest
 

@@ -5,12 +5,12 @@ import json
 import os
 import subprocess
 import sys
-from datetime import date
+from datetime import UTC, date
 from pathlib import Path
 
 import pytest
-
 from conftest import Chat
+
 from handlers.context import Context
 from handlers.matcher import match_indicators
 from handlers.messages import ReplyKind
@@ -186,7 +186,7 @@ def test_a_plan_without_keywords_matches_from_its_own_texts(plans):
 
 def test_digest_subscriptions_name_their_plan_and_never_follow_another(two, caplog):
     import logging
-    from datetime import datetime, timedelta, timezone
+    from datetime import datetime, timedelta
 
     from bot.scheduler import DigestSender
     from storage.models import DigestDelivery, DigestSubscription
@@ -216,7 +216,7 @@ def test_digest_subscriptions_name_their_plan_and_never_follow_another(two, capl
         sc2 = session.query(DigestSubscription).filter_by(scope="SC2").one().id
     sent = []
     sender = DigestSender(alone, lambda destination, reply: sent.append(reply), worker="w1")
-    later = datetime.now(timezone.utc) + timedelta(days=8)
+    later = datetime.now(UTC) + timedelta(days=8)
     with caplog.at_level(logging.WARNING, logger="bot.scheduler"):
         assert sender.run_subscription(bc3, later) is None
     assert "skipped: its plan tap-2026-2029 is not loaded any more" in caplog.text

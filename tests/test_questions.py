@@ -11,13 +11,13 @@ from __future__ import annotations
 import re
 
 import pytest
-
 from conftest import TODAY
+from test_chat import log_three
+
 from handlers.dispatch import quick_reply
 from handlers.messages import Incoming, ReplyKind
 from handlers.parse import Log, parse_command
 from handlers.questions import read_question
-from test_chat import log_three
 
 
 def _figures(text: str) -> tuple[int, int]:

@@ -18,6 +18,7 @@ import aiohttp
 import pytest
 import yaml
 from aiohttp import web
+from fakes.slack_api import BOT_USER, TEAM, TOKEN, FakeSlackAPI, block_texts, command_body, signed
 from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
@@ -26,9 +27,8 @@ from bot.config import Settings
 from bot.delivery import DeliveryError
 from bot.server import build_web_app
 from bot.slack import mount_slack, post_reply
-from fakes.slack_api import BOT_USER, TEAM, TOKEN, FakeSlackAPI, block_texts, command_body, signed
-from handlers.messages import Reply
 from handlers.context import Context
+from handlers.messages import Reply
 from handlers.status import TRUST_VERSION_FOR
 from storage.db import make_session_factory
 from storage.models import Activity, IndicatorLink, ProcessedEvent, UserName

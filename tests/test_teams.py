@@ -16,13 +16,13 @@ import aiohttp
 import pytest
 from aiohttp import web
 from cryptography.hazmat.primitives.asymmetric import rsa
+from fakes.bot_connector import FakeAuthority, FakeBotConnector
 from sqlalchemy import select
 
 from bot.config import Settings
 from bot.delivery import DeliveryError
 from bot.teams import Microsoft, _Msal, auth_configuration, mount_teams, send_proactive
 from bot.teams_cards import LOG_FORM, form_card, markdown, reply_card
-from fakes.bot_connector import FakeAuthority, FakeBotConnector
 from handlers.examples import plan_examples
 from handlers.messages import Action, Reply
 from storage.models import Activity, ConversationRef

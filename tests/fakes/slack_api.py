@@ -27,7 +27,6 @@ from aiohttp import web
 
 from fakes import LocalServer
 
-
 TOKEN = "xoxb-test-token"
 TEAM = "T0TAP"
 BOT_USER = "U0TAPBOT"
@@ -77,14 +76,14 @@ class FakeSlackAPI(LocalServer):
         super().__init__()
         self.on_call: Callable[[Call], None] | None = None  # told of each call as it arrives (benchmarks)
 
-    async def start(self) -> "FakeSlackAPI":
+    async def start(self) -> FakeSlackAPI:
         app = web.Application()
         app.router.add_route("*", "/api/{method}", self._api)
         app.router.add_post("/response/{id}", self._response_url)
         await self.serve(app)
         return self
 
-    async def __aenter__(self) -> "FakeSlackAPI":
+    async def __aenter__(self) -> FakeSlackAPI:
         return await self.start()
 
     async def __aexit__(self, *_exc) -> None:
