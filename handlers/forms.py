@@ -24,6 +24,7 @@ from handlers.activities import run_edit, run_link
 from handlers.context import Context
 from handlers.counted import read_products
 from handlers.dispatch import run_once
+from handlers.examples import plan_examples
 from handlers.extract import extract_log_fields
 from handlers.log import KIND_LABELS, MODALITY_LABELS, ORGANISER, LogDraft, draft_from_text, status_for, store
 from handlers.matcher import confidence, match_indicators

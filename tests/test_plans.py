@@ -259,6 +259,17 @@ def test_a_log_form_counts_in_the_plan_of_its_dates(two):
     assert figures(two, "tap-2022-2025", "indicator", "SC2.I3")["SC2.I3"]["activities"] == 1
 
 
+def test_a_log_form_naming_no_indicator_of_the_plan_says_which_to_use(plan):
+    from handlers.forms import read_log_form
+
+    values = {"title": "National workshop on mercury inventories", "kind": "workshop", "start_date": "2024-05-02",
+              "countries": "Kenya", "participants": "20", "indicators": "ZZ9.I9"}
+    errors = read_log_form(values, plan, DECEMBER_2026)
+    assert set(errors) == {"indicators"}
+    assert "ZZ9.I9 is not an indicator of the plan" in errors["indicators"]
+    assert any(code in errors["indicators"] for code in plan.indicators)  # an example taken from the plan
+
+
 @pytest.mark.parametrize("question", ["SC2 in 2022-2025", "SC2 under the 2022–2025 plan", "SC2 for tap-2022-2025",
                                       "SC2 en 2022-2025", "SC2 du plan 2022-2025", "how is SC2 doing in 2022-2025?"])
 def test_a_question_names_its_plan_in_several_ways(plans, question):
