@@ -13,7 +13,7 @@ from handlers.forms import indicator_options
 from handlers.log import KIND_LABELS, MODALITY_LABELS
 from handlers.messages import Reply
 from handlers.render import render_text
-from plan_data.countries import REGIONS, all_countries, get_country
+from plan_data.countries import REGIONS, all_countries, country_name, get_country
 from plan_data.loader import Plan
 
 COMMAND_ACTION = "tap_cmd"  # a button that sends its value as a command; ids are tap_cmd_0, tap_cmd_1…
@@ -249,7 +249,7 @@ def _country_groups() -> list[dict]:
 
 
 def _country_option(code: str) -> dict:
-    return {"text": plain(get_country(code).name, 75), "value": code}
+    return {"text": plain(country_name(code), 75), "value": code}
 
 
 def _str(value) -> str | None:

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import re
 from datetime import date
+from typing import Any
 
 from sqlalchemy.orm import Session
 
@@ -130,7 +131,8 @@ def run_edit(session: Session, ctx, incoming: Incoming, command: parse.Edit, tod
                        "Fields: " + ", ".join(sorted(set(EDIT_FIELDS) - {"organizer", "country", "date"}))]
         reply.form = "edit_activity"
         return reply
-    changes, problems = {}, []
+    changes: dict[str, Any] = {}
+    problems: list[str] = []
     for name, value in command.changes:
         problem = _read_field(name, value, today, changes)
         if problem:
@@ -300,7 +302,8 @@ def run_attendees(session: Session, ctx, incoming: Incoming,
     activity = _changeable(session, ctx, incoming, command.activity_id)
     if isinstance(activity, Reply):
         return activity
-    people, problems = [], []
+    people: list[dict[str, Any]] = []
+    problems: list[str] = []
     if isinstance(command, parse.AttendeesAdd):
         for person in command.people:
             code = _country_code(person.country, problems)
@@ -349,7 +352,8 @@ def _country_code(typed: str | None, problems: list[str]) -> str | None:
 def _attendee_list(activity: Activity) -> Reply:
     rows = []
     for a in activity.attendees:
-        country = get_country(a.country).name if a.country and get_country(a.country) else "–"
+        known = get_country(a.country) if a.country else None
+        country = known.name if known else "–"
         who = a.name or (f"{a.count} people" if a.count != 1 else "(unnamed)")
         rows.append([who, a.organisation or "–", country, a.sex or "–", a.role or "–"])
     fields = [Field("Attendees listed", str(activity.attendee_count)),

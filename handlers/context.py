@@ -25,7 +25,8 @@ class Context:
     # Status replies reused until the data changes (see handlers.status.StatusCache).
     status_cache: StatusCache = field(default_factory=StatusCache, compare=False)
     # Every loaded plan, by id (the current plan among them); just `plan` when not given.
-    plans: Plans | None = None
+    # Never None once built: __post_init__ fills it in, which mypy cannot see in a default.
+    plans: Plans = None  # type: ignore[assignment]
 
     def __post_init__(self):
         if self.plans is None:

@@ -458,14 +458,13 @@ def _not_yours() -> Reply:
 
 def _subscribe(session: Session, ctx: Context, plan: Plan, incoming: Incoming, request: Subscribe,
                now: datetime) -> Reply:
-    zone_note = None
     zone = request.zone
     if zone:
         shown = request.zone_typed or zone
         zone_note = zone if shown.lower() == zone.lower() else f"{zone} (for “{shown}”)"
     else:
         zone = conversation_zone(session, incoming.channel, incoming.conversation_id)
-        zone_note = f"{zone} (this conversation's time zone)" if zone else None
+        zone_note = f"{zone} (this conversation's time zone)" if zone else ""
     if not zone:
         zone = "UTC"
         zone_note = "UTC (no time zone given: add a city, e.g. `digest weekly monday 09:00 Geneva`)"
@@ -549,6 +548,7 @@ def delivery_text(delivery: DigestDelivery | None, zone: str) -> str:
         return "none yet"
     period = date_range(delivery.period_start, delivery.period_end)
     if delivery.state == "sent":
+        assert delivery.sent_at is not None  # stored with the state
         return f"{period}: sent {when_text(delivery.sent_at, zone)}"
     if delivery.state == "claimed":
         return f"{period}: being sent (attempt {delivery.attempts})"
@@ -568,7 +568,7 @@ def _list(session: Session, ctx: Context, incoming: Incoming, now: datetime) -> 
     for subscription in subscriptions:
         schedule = Schedule.of(subscription)
         plan, problem = subscription_plan(ctx, subscription)
-        if problem:
+        if plan is None:
             lines.append(f"*{sentence(schedule.describe())} {subscription.timezone}* — {subscription.scope or 'whole plan'}"
                          f" ({subscription.plan_id})")
             off = f"digest off {subscription.scope}".strip()
@@ -593,10 +593,11 @@ def _now(session: Session, ctx: Context, incoming: Incoming, scope: str | None, 
     chosen = next((s for s in subscriptions if scope is None or s.scope == scope), None)
     plan = ctx.plan
     if chosen is not None:
-        plan, problem = subscription_plan(ctx, chosen)
-        if problem:
+        followed, problem = subscription_plan(ctx, chosen)
+        if followed is None:
             return Reply(title="No digest to make", lines=[f"This conversation's {chosen.scope or 'whole-plan'} digest "
                                                             f"cannot be made: {problem}."], kind=ReplyKind.ERROR)
+        plan = followed
         schedule, scope = Schedule.of(chosen), chosen.scope if scope is None else scope
     else:
         zone = conversation_zone(session, incoming.channel, incoming.conversation_id) or "UTC"

@@ -8,7 +8,7 @@ period's last day, its "before" value the same up to the day before the period.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING
 
 from sqlalchemy.orm import Session
@@ -17,7 +17,7 @@ from handlers.log import KIND_LABELS
 from handlers.messages import Reply
 from handlers.render import shorten
 from handlers.status import indicator_figures, women_share
-from plan_data.countries import get_country
+from plan_data.countries import country_name, get_country
 from plan_data.loader import Plan
 from storage import status as figures_db
 from storage.status import DataGaps, Figures
@@ -82,7 +82,7 @@ def _groups(plan: Plan, scope: str) -> dict[str, list[str]]:
 
 
 def digest_data(session: Session, plan: Plan, scope: str, first_day: date, last_day: date, today: date,
-                coming_up_days: int = 28, logged_between=None) -> DigestData:
+                coming_up_days: int = 28, logged_between: tuple[datetime, datetime] | None = None) -> DigestData:
     outcomes = scope_outcomes(plan, scope)
     codes = [i.code for i in plan.indicators_of(scope)] if scope else list(plan.indicators)
     in_scope = outcomes if outcomes is not None else list(plan.outcomes)
@@ -158,7 +158,7 @@ def sentence(text: str) -> str:
 
 
 def _country_names(codes: list[str]) -> str:
-    return ", ".join(get_country(c).name if get_country(c) else c for c in codes)
+    return ", ".join(country_name(c) for c in codes)
 
 
 def _kinds_text(kinds: dict[str, int]) -> str:
@@ -183,7 +183,8 @@ def render_digest(plan: Plan, scope: str, schedule: Schedule, data: DigestData, 
                      f"{women_share(t)} women · {len(t.countries)} {'country' if len(t.countries) == 1 else 'countries'}")
         for activity in data.activities:
             when = activity.end_date or activity.start_date
-            where = f" ({get_country(activity.country).name})" if activity.country and get_country(activity.country) else ""
+            country = get_country(activity.country) if activity.country else None
+            where = f" ({country.name})" if country else ""
             lines.append(f"• #{activity.id} {when:%d %b} · {shorten(activity.title, 70)}{where}")
         if t.activities > len(data.activities):
             lines.append(f"  … and {t.activities - len(data.activities)} more: `list {data.first_day:%B %Y}`")
@@ -242,7 +243,8 @@ def render_digest(plan: Plan, scope: str, schedule: Schedule, data: DigestData, 
     if data.coming_up:
         lines += ["", "*Coming up*"]
         for activity in data.coming_up:
-            where = f" ({get_country(activity.country).name})" if activity.country and get_country(activity.country) else ""
+            country = get_country(activity.country) if activity.country else None
+            where = f" ({country.name})" if country else ""
             lines.append(f"• {activity.start_date:%a %d %b} · {shorten(activity.title, 70)}{where}")
 
     context = ["Figures as `status` counts them, by each indicator's measure, for activities held "

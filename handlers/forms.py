@@ -147,7 +147,7 @@ def submit_edit_form(incoming: Incoming, activity_id: int, values: dict, ctx: Co
                ("women", _str(draft.women)), ("countries", ", ".join(draft.countries))]
     if draft.modality:
         changes.append(("modality", draft.modality))
-    if draft.start_date:
+    if draft.start_date and draft.end_date:  # a form's end date is its start when not given
         changes += [("start_date", draft.start_date.isoformat()), ("end_date", draft.end_date.isoformat())]
 
     def edit(session: Session) -> Reply:
@@ -156,7 +156,7 @@ def submit_edit_form(incoming: Incoming, activity_id: int, values: dict, ctx: Co
             return reply
         linked = {link.indicator_code for link in get_activity(session, activity_id).links
                   if link.plan_id == ctx.plan.id}
-        steps = [parse.Unlink(activity_id, tuple(sorted(linked - set(draft.codes)))),
+        steps: list[parse.Unlink | parse.Link] = [parse.Unlink(activity_id, tuple(sorted(linked - set(draft.codes)))),
                  parse.Link(activity_id, tuple(c for c in draft.codes if c not in linked))]
         for step in steps:
             if step.codes:
@@ -229,7 +229,7 @@ def _count(value, name: str, errors: FormErrors) -> int | None:
 def _summary(title, countries, start, end, participants, women, modality, codes) -> str:
     """What the form said, as one line: kept as the activity's raw text, shown by `show`."""
     parts = [title]
-    names = [get_country(c).name for c in countries if get_country(c)]
+    names = [country.name for c in countries if (country := get_country(c))]
     if names:
         parts.append(", ".join(names))
     if start:

@@ -83,15 +83,15 @@ def run_plan(plan: Plan, code: str, plans: Plans | None = None) -> Reply:
         lines += ["", "*Indicators*"] + [f"{i.code} {i.text}" for i in plan.indicators_of(resolved)]
         return Reply(title=f"{resolved} · {outcome.statement}", lines=lines,
                      actions=[Action(f"Status of {resolved}", f"status {resolved}")])
-    item = plan.get(resolved)
     if resolved in plan.indicators:
+        item = plan.indicators[resolved]
         output = plan.outputs[item.output]
         return Reply(title=f"{resolved} · indicator", lines=[item.text],
                      fields=[Field("Counts", f"{item.unit} ({item.measure_name or item.measure}"
                                              + (f", counted as {item.measure})" if item.measure_name else ")")),
                              Field("Output", f"{output.code} {output.text}")],
                      actions=[Action(f"Status of {resolved}", f"status {resolved}")])
-    return Reply(title=f"{resolved} · output", lines=[item.text])
+    return Reply(title=f"{resolved} · output", lines=[plan.outputs[resolved].text])
 
 
 def welcome_reply(plan: Plan | None = None) -> Reply:

@@ -157,11 +157,12 @@ def draft_from_text(text: str, plan: Plan, today: date, plans: Plans | None = No
             countries.append(country.code)
 
     held = fields.start_date or fields.end_date
-    outside = bool(plans) and held is not None and plans.holding(held) is None
+    outside = plans is not None and held is not None and plans.holding(held) is None
     codes, problems_of_codes, notes = codes_in_plan(
         list(dict.fromkeys(t.upper() for t in INDICATOR_CODE.findall(text))), own, plans)
     problems += problems_of_codes
     if outside:
+        assert plans is not None and held is not None  # what `outside` checked
         notes.append(f"No loaded plan covers {day(held)} (plans: {', '.join(p.period for p in plans)}): kept in "
                      f"the plan {own.period}, whose figures show it as out of period (`list outside plans`).")
 
@@ -216,7 +217,7 @@ def missing_parts(draft: LogDraft, activity_id: int, linked: bool, today: date) 
     if draft.start_date is None:
         hints.append(f"the date: `edit {activity_id} dates={day(today)}` (or a range, e.g. "
                      f"`dates={day(today - timedelta(days=2))} – {day(today)}`)")
-    named = [get_country(c).name for c in draft.countries if get_country(c)]
+    named = [country.name for c in draft.countries if (country := get_country(c))]
     if draft.unresolved_places:
         hints.append(f"the country of {', '.join(f'“{w}”' for w in draft.unresolved_places)}: "
                      f"`edit {activity_id} countries=<its country>`")
@@ -241,6 +242,7 @@ def missing_parts(draft: LogDraft, activity_id: int, linked: bool, today: date) 
 
 def _year_note(draft: LogDraft) -> str:
     which = "next" if draft.status == "planned" else "most recent"
+    assert draft.start_date is not None  # a year is only taken for a date that was read
     return (f"“{draft.date_phrase.strip()}” has no year: I took {draft.start_date.year}, the {which} one. "
             f"If it was another year, write it with `edit <#> dates=…`.")
 
@@ -288,6 +290,7 @@ def refuse(problems: list[str], text: str) -> Reply:
 def store(session: Session, plan: Plan, incoming: Incoming, draft: LogDraft, today: date) -> Reply:
     actor = Actor(incoming.user_id, incoming.user_name, incoming.channel)
     plan = draft.plan or plan
+    links: list[tuple[str, str, str, str, float | None]]
     if draft.codes:
         links = [(plan.id, plan.indicators[c].outcome, c, "explicit", None) for c in draft.codes]
     elif draft.auto_link:
@@ -332,7 +335,7 @@ def activity_reply(plan: Plan, activity, title: str) -> Reply:
     """The fields of one activity, as `show` and `log` print them."""
     fields = [Field("Kind", KIND_LABELS.get(activity.kind, activity.kind))]
     fields.append(Field("When", _dates(activity.start_date, activity.end_date)))
-    names = [get_country(c.country).name for c in activity.countries if get_country(c.country)]
+    names = [country.name for c in activity.countries if (country := get_country(c.country))]
     countries = ", ".join(names) if names else "not stated"
     if activity.countries_stated and activity.countries_stated > len(names):
         countries += f" ({len(names)} named of the {activity.countries_stated} stated)"

@@ -25,7 +25,7 @@ from handlers.log import KIND_LABELS
 from handlers.messages import Field, Reply, ReplyKind, Table
 from handlers.questions import Period, Question, Target, read_question, resolve_target  # noqa: F401 (re-exported)
 from handlers.render import shorten
-from plan_data.countries import get_country, get_region, region_countries
+from plan_data.countries import country_name, get_country, get_region, region_countries
 from plan_data.loader import Indicator, Measure, Plan
 from plan_data.parties import bundled_parties
 from storage import status as figures_db
@@ -74,7 +74,8 @@ def indicator_figures(session: Session, plan: Plan, codes: list[str], since: dat
 def figures_of(plan: Plan, code: str, rows: LinkedFigures) -> IndicatorFigures:
     """An indicator's figures from its linked activities grouped by kind and product: the
     measure picks the groups that count and adds them up."""
-    indicator, convention = plan.indicators[code], plan.convention_of(code)
+    indicator = plan.indicators[code]
+    convention = plan.outcomes[indicator.outcome].convention
     counted = [g for g in rows.groups if _meets(indicator, g) is None]
     unmet: dict[str, int] = {}
     for group in rows.groups:
@@ -332,6 +333,7 @@ def _not_about_the_plan(plan: Plan, text: str) -> Reply:
 def render_question(session: Session, plan: Plan, question: Question) -> Reply:
     """The reply to a question whose target is known (see handlers.questions.read_question)."""
     target, period = question.target, question.period
+    assert target is not None, "only a question placed in the plan is rendered"
     if question.command == "gaps":
         reply = _gaps_reply(session, plan, target, period)
     elif question.view == "recent" and target.kind != "region":
@@ -347,7 +349,7 @@ def render_question(session: Session, plan: Plan, question: Question) -> Reply:
     if period and reply.title:
         reply.title += f" · {period_label(period)}"
     if question.note:
-        reply.context.insert(0, f"Read as {question.target.code}: {question.note}.")
+        reply.context.insert(0, f"Read as {target.code}: {question.note}.")
     return reply
 
 
@@ -458,7 +460,7 @@ FOOTNOTE = ("Counts activities held (not planned or cancelled) within the plan's
 
 
 def _names(codes: list[str]) -> str:
-    return ", ".join(get_country(c).name if get_country(c) else c for c in codes)
+    return ", ".join(country_name(c) for c in codes)
 
 
 def left_out(plan: Plan, code: str, figures: IndicatorFigures) -> list[str]:

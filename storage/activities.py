@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
+from typing import Any
 
 from sqlalchemy import ColumnElement, Connection, Select, and_, event, exists, select, union, update
 from sqlalchemy.orm import Session, selectinload
@@ -182,7 +183,7 @@ def remove_links(session: Session, actor: Actor, activity: Activity, plan_id: st
     removed = [link for link in activity.links if link.plan_id == plan_id and link.indicator_code in codes]
     for link in removed:
         activity.links.remove(link)
-    saved = [{"plan_id": l.plan_id, "outcome": l.outcome_code, "code": l.indicator_code,
+    saved: list[dict[str, Any]] = [{"plan_id": l.plan_id, "outcome": l.outcome_code, "code": l.indicator_code,
               "method": l.method, "score": l.score, "created_by": l.created_by} for l in removed]
     if saved:
         examples.reject(session, activity.id, plan_id, [s["code"] for s in saved], actor.user_id)
