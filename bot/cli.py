@@ -188,14 +188,15 @@ def _status(args) -> int:
     plan = _chosen_plan(ctx.plans, ctx.plan, args.plan)
     text = " ".join(args.target)
     question = read_question("" if text.upper() == "PLAN" else text, plan, utc_today())
-    if question.target is None:
+    target = question.target
+    if target is None:
         print(json.dumps({"error": f"no plan item, convention, country or region matches “{text}”"}), file=sys.stderr)
         return 2
     if args.since or args.until:  # --from/--to say the period; else the question's own ("Basel in 2023")
         question = replace(question, period=Period(args.since, args.until))
     with ctx.sessions() as session:
         if args.json:
-            _print_json(status_data(session, plan, question.target, question.period), False)
+            _print_json(status_data(session, plan, target, question.period), False)
         else:
             from handlers.render import render_text
             from handlers.status import render_question

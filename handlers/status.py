@@ -354,9 +354,12 @@ def render_question(session: Session, plan: Plan, question: Question) -> Reply:
 
 
 def period_label(period: Period) -> str:
-    if period.end is None:
-        return f"since {period.start.isoformat()}"
-    return f"{period.start.isoformat()} – {period.end.isoformat()}"
+    start, end = period.start, period.end
+    if start and end:
+        return f"{start.isoformat()} – {end.isoformat()}"
+    if start:
+        return f"since {start.isoformat()}"
+    return f"until {end.isoformat()}" if end else "at any date"
 
 
 def target_label(plan: Plan, target: Target) -> str:

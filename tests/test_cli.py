@@ -79,6 +79,8 @@ def test_scripted_chat_session(database_url):
                             database_url).stdout)
     assert (africa["kind"], africa["activities"], africa["participants"]) == ("region", 1, 20)
     assert africa["period"] == {"from": "2023-01-01", "to": "2023-12-31"}
+    until = run(["status", "--to", "2023-12-31", "Ghana"], database_url).stdout  # an end alone
+    assert "until 2023-12-31" in until and "Participants in them: 20" in until and "Traceback" not in until
     whole = json.loads(run(["status", "--json", "PLAN"], database_url).stdout)
     assert (whole["activities"], whole["participants"], whole["women"]) == (3, 67, 28)
 
