@@ -284,6 +284,7 @@ class SlackListeners:
         """Handle a message (from the inbox when `key` is set) and answer where it came from."""
         incoming = self._incoming(payload["text"], payload["user"], payload["channel"])
         incoming = replace(incoming, event_key=key or event_key)
+        reply: Reply | None
         if payload.get("files") and not payload["text"].strip():
             reply = files_reply()
         else:
@@ -362,9 +363,10 @@ class SlackListeners:
 
     async def on_pick_indicator(self, ack, body: dict, action: dict, client: AsyncWebClient) -> None:
         await ack()
-        metadata = {"activity_id": int(action["value"]), "channel": (body.get("channel") or {}).get("id"),
+        activity_id = int(action["value"])
+        metadata = {"activity_id": activity_id, "channel": (body.get("channel") or {}).get("id"),
                     "response_url": body.get("response_url")}
-        view = link_modal(self.ctx.plan, metadata["activity_id"], metadata)
+        view = link_modal(self.ctx.plan, activity_id, metadata)
         await self._safely(client.views_open(trigger_id=body["trigger_id"], view=view), "views.open")
 
     async def on_indicator_options(self, ack, payload: dict) -> None:

@@ -202,7 +202,7 @@ def _read_field(name: str, value: str, today: date, out: dict) -> str | None:
                 resolve_country(p.strip()) for p in re.split(r"\band\b", part)]
             if None in found:
                 return f"I don't know the country “{part}”."
-            codes += [country.code for country in found]
+            codes += [country.code for country in found if country]
         out["countries"] = list(dict.fromkeys(codes))
         out["country"] = codes[0] if codes else None
     elif kind == "kind":

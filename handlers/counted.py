@@ -57,8 +57,8 @@ def read_products(text: str) -> tuple[int, str] | None:
         kind = _FIELD_LABELS[field["label"].casefold()]
         value = field["value"].strip()
         counted = _COUNTED.search(value)
-        if counted:
-            return _number(counted["n"]), next(k for k in PRODUCT_WORDS if counted[k])
+        if counted and (n := _number(counted["n"])) is not None:
+            return n, next(k for k in PRODUCT_WORDS if counted[k])
         number = re.match(r"\d{1,4}\b", value)
         if kind is None:
             named = _ANY_PRODUCT.search(value)
@@ -67,8 +67,8 @@ def read_products(text: str) -> tuple[int, str] | None:
             # "guidance: Inventory guidance on PFAS" is one; "submissions: 3" is three.
             return (int(number[0]) if number else 1), kind
     counted = _COUNTED.search(text)
-    if counted:
-        return _number(counted["n"]), next(k for k in PRODUCT_WORDS if counted[k])
+    if counted and (n := _number(counted["n"])) is not None:
+        return n, next(k for k in PRODUCT_WORDS if counted[k])
     # A portal update is an event, not a thing made in numbers: named, it is one.
     updated = re.search(PRODUCT_WORDS["portal_update"], text, re.I)
     return (1, "portal_update") if updated else None

@@ -249,7 +249,7 @@ def _read_counts(text: str) -> _Counts:
     roles: list[tuple[int, int, int]] = []  # (start, end, value)
     before_event: list[tuple[int, int]] = []
     labels, work = _take(_TOTAL_LABEL, work, c.spans)
-    totals += [(m.start(), _value(m)) for m in labels + before_women]
+    totals += [(m.start(), value) for m in labels + before_women if (value := _value(m)) is not None]
     for m in _NUMBER_WORDS.finditer(work):
         noun = _people_noun(m.group("words"))
         value = _value(m)
@@ -435,6 +435,7 @@ def _read_languages(text: str) -> list[str]:
         elif m.group("codes"):
             found = [c.lower() for c in re.findall(_UN_CODES, m.group("codes"))]
         else:
+            assert m.lastgroup is not None  # each alternative of _LANGUAGES is a named group
             found = [_LANGUAGE_CODES[w.lower()] for w in _LANG_ITEM.findall(m.group(m.lastgroup))]
         codes += [c for c in found if c not in codes]
     return codes
@@ -504,9 +505,9 @@ def _read_title(text: str, dates: list[tuple[int, int]], counts: list[tuple[int,
     # "Webinar: gender mainstreaming in …": the activity word names what follows the colon.
     if pick + 1 < len(raw) and len(title.split()) <= 2 and text[:raw[pick + 1][0]].rstrip().endswith(":"):
         title = f"{title}: {clauses[pick + 1]}"
-    raw = [c for _, c in raw]
+    untidy = [c for _, c in raw]
     # "Training in Dar es Salaam, Tanzania, on plastic waste": keep the topic.
-    topic = next((c for c in raw[pick + 1:pick + 3] if _TOPIC.match(c)), None)
+    topic = next((c for c in untidy[pick + 1:pick + 3] if _TOPIC.match(c)), None)
     if topic and not re.search(r"\s(?:on|about|sur|sobre)\s", title, re.IGNORECASE):
         title = f"{title} {_TRAILING_FILLER.sub('', topic)}"
     if len(title) > TITLE_MAX:
@@ -571,7 +572,8 @@ def extract_log_fields(text: str, today: date) -> LogFields:
     problems: list[str] = []
     start = end = None
     date_span: tuple[int, int] | None = None
-    year_taken, readings = False, ()
+    year_taken = False
+    readings: tuple[DateSpan, ...] = ()
     try:
         found = find_dates(body, today, planned=status == "planned", day_first=language in ("fr", "es"))
         if found:
@@ -686,9 +688,9 @@ def read_places(text: str) -> Places:
         if country is not None:
             codes.append(country.code)
             first_place.append((span[0], country.code))
-    for span, countries in find_code_lists(body):
+    for span, in_list in find_code_lists(body):
         taken.append(span)
-        codes += [c.code for c in countries]
+        codes += [c.code for c in in_list]
     placed_by_code: list[int] = []  # where "Ouaga, BF" puts a town by its country's code
     for m in _CODE_AFTER_PLACE.finditer(body):  # "Ouaga, BF": one code, right after a place
         if get_country(m.group(1)) and not any(a <= m.start(1) < b for a, b in taken):
@@ -715,11 +717,11 @@ def read_places(text: str) -> Places:
                              or not _in_place_position(body, at, at + len(phrase), taken)):
                     city = None
                 if country or city:
-                    place = country or city.country
+                    place = country or (city.country if city else None)
                     break
             if place is not None:
                 codes.append(place.code)
-                if city_host is None and not country:
+                if city_host is None and not country and city:
                     city_host, city_name = place.code, city.name
                 first_place.append((at, place.code))
             else:

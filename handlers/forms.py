@@ -154,8 +154,9 @@ def submit_edit_form(incoming: Incoming, activity_id: int, values: dict, ctx: Co
         reply = run_edit(session, ctx, incoming, parse.Edit(activity_id, tuple(changes)), ctx.today())
         if reply.kind is ReplyKind.ERROR:
             return reply
-        linked = {link.indicator_code for link in get_activity(session, activity_id).links
-                  if link.plan_id == ctx.plan.id}
+        activity = get_activity(session, activity_id)
+        assert activity is not None  # the edit just found and changed it
+        linked = {link.indicator_code for link in activity.links if link.plan_id == ctx.plan.id}
         steps: list[parse.Unlink | parse.Link] = [parse.Unlink(activity_id, tuple(sorted(linked - set(draft.codes)))),
                  parse.Link(activity_id, tuple(c for c in draft.codes if c not in linked))]
         for step in steps:

@@ -16,6 +16,7 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import date
+from typing import Any
 
 from sqlalchemy import Connection, Engine, event
 from sqlalchemy.orm import Session, sessionmaker
@@ -25,7 +26,7 @@ from handlers.log import KIND_LABELS
 from handlers.messages import Field, Reply, ReplyKind, Table
 from handlers.questions import Period, Question, Target, read_question, resolve_target  # noqa: F401 (re-exported)
 from handlers.render import shorten
-from plan_data.countries import country_name, get_country, get_region, region_countries
+from plan_data.countries import country_name, get_country, region_countries, region_name
 from plan_data.loader import Indicator, Measure, Plan
 from plan_data.parties import bundled_parties
 from storage import status as figures_db
@@ -165,9 +166,10 @@ def _area_data(session: Session, plan: Plan, target: Target, period: Period | No
     def reached(found: list[str]) -> list[str]:  # a region's activities also reach countries outside it
         return [c for c in found if countries is None or c in countries]
 
-    data = {"target": target.code, "kind": target.kind, "plan": plan.id, "period": _period_json(period)}
+    data: dict[str, Any] = {"target": target.code, "kind": target.kind, "plan": plan.id,
+                            "period": _period_json(period)}
     if countries is not None:
-        data |= {"name": get_region(target.code).name, "members": len(countries)}
+        data |= {"name": region_name(target.code), "members": len(countries)}
     return data | {
         "activities": total.activities, "participants": total.participants, "women": total.women,
         "men": total.men, "participants_with_sex": total.participants_with_sex,
@@ -182,6 +184,7 @@ def _area_data(session: Session, plan: Plan, target: Target, period: Period | No
 def _country_data(session: Session, plan: Plan, code: str, period: Period | None = None) -> dict:
     since, until = _bounds(period)
     country = get_country(code)
+    assert country is not None, f"{code} is not a country tapbot knows"  # read_question placed it
     within = (plan.start, plan.end)
     total = figures_db.totals(session, plan.id, country=code, with_countries=False, since=since, until=until,
                               within=within)
@@ -290,6 +293,7 @@ class StatusCache:
 
     def _refresh(self) -> None:
         try:
+            assert self._engine is not None  # cached() starts a refresh only with an engine
             with self._engine.connect() as connection:  # a plain connection: less work beside the event loop
                 self._read_version(connection)
         except Exception:  # the next question reads the version itself, and reports what is wrong
@@ -366,11 +370,12 @@ def target_label(plan: Plan, target: Target) -> str:
     if target.kind == "plan":
         return "The whole plan"
     if target.kind == "region":
-        return get_region(target.code).name
+        return region_name(target.code)
     if target.kind == "country":
-        return get_country(target.code).name
+        return country_name(target.code)
     item = plan.get(target.code)
-    return f"{target.code} · {getattr(item, 'name', None) or getattr(item, 'statement', None) or item.text}"
+    name = getattr(item, "name", None) or getattr(item, "statement", None) or getattr(item, "text", "")
+    return f"{target.code} · {name}"
 
 
 def _area_reply(session: Session, plan: Plan, target: Target, period: Period | None, gender: bool) -> Reply:
@@ -410,7 +415,7 @@ def _gaps_reply(session: Session, plan: Plan, target: Target, period: Period | N
     lines = [f"{len(empty)} of {len(codes)} indicators have no activity yet:" if empty
              else f"Every one of the {len(codes)} indicators has at least one activity."]
     lines += [f"{c} · {shorten(plan.indicators[c].text, 90)}" for c in empty]
-    rows = [[c, str(figures[c].activities), figures[c].last_date.isoformat() if figures[c].last_date else "–",
+    rows = [[c, str(figures[c].activities), last.isoformat() if (last := figures[c].last_date) else "–",
              shorten(plan.indicators[c].text, 60)] for c in behind]
     return Reply(title=f"Gaps · {target_label(plan, target)}", lines=lines,
                  table=Table(["Furthest behind", "Activities", "Last", ""], rows) if rows else None,
@@ -499,9 +504,9 @@ def _indicators_reply(session: Session, plan: Plan, target: Target, period: Peri
     table = Table(["Indicator", "Value", "Activities", "Participants", "Women", "Countries"], rows)
     if target.kind == "outcome":
         outcome = plan.outcomes[target.code]
-        figures = figures_db.by_outcome(session, plan.id, [target.code], since, until,
-                                        within=(plan.start, plan.end))[target.code]
-        return Reply(title=f"{target.code} · {outcome.statement}", fields=_totals_fields(figures),
+        totals = figures_db.by_outcome(session, plan.id, [target.code], since, until,
+                                       within=(plan.start, plan.end))[target.code]
+        return Reply(title=f"{target.code} · {outcome.statement}", fields=_totals_fields(totals),
                      table=table, context=[FOOTNOTE])
     indicator = plan.indicators[target.code]
     figures = per_indicator[target.code]

@@ -109,9 +109,9 @@ def find_centre(text: str) -> Centre | None:
             if max(fuzz.partial_ratio(_key(place), _key(a)) for a in best.acronyms) >= NAME_SCORE:
                 return best
             continue
-        centre = _of_country(country.code, match[0])
-        if centre:
-            return centre
+        near = _of_country(country.code, match[0])
+        if near:
+            return near
     folded = text.casefold()
     for centre in centres.values():
         if any(fuzz.partial_ratio(name.casefold(), folded) >= NAME_SCORE for name in centre.names):
@@ -120,8 +120,8 @@ def find_centre(text: str) -> Centre | None:
         # A country named, or its code in capitals, within a few words either side.
         around = text[max(0, match.start() - 40):match.end() + 60]
         codes = [word for word in re.findall(r"\b[A-Z]{2}\b", around) if get_country(word)]
-        for country in [*find_countries(around), *map(get_country, codes)]:
-            centre = _of_country(country.code, text)
-            if centre:
-                return centre
+        for country in [*find_countries(around), *filter(None, map(get_country, codes))]:
+            near = _of_country(country.code, text)
+            if near:
+                return near
     return None

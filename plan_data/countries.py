@@ -382,6 +382,12 @@ def get_region(code: str) -> Region | None:
     return _regions()[0].get(code.strip().upper().removeprefix("REGION:"))
 
 
+def region_name(code: str) -> str:
+    """The regional group's name, or the code itself if it is not one tapbot knows."""
+    region = get_region(code)
+    return region.name if region else code
+
+
 def region_countries(code: str) -> list[str]:
     """Alpha-2 codes of the countries in a regional group, sorted."""
     region = get_region(code)

@@ -288,7 +288,7 @@ def _item_code(plan: Plan, outcome: str | None, kind: str | None, number: str) -
     return code if plan.get(code) else None
 
 
-_SECTIONS: list[tuple[str, str, type[_Item]]] = [
+_SECTIONS: list[tuple[str, str, type[PlanItem]]] = [
     ("conventions", "convention", Convention),
     ("outcomes", "outcome", Outcome),
     ("outputs", "output", Output),

@@ -7,9 +7,21 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import ColumnElement, Connection, Select, and_, event, exists, select, union, update
+from sqlalchemy import (
+    ColumnElement,
+    Connection,
+    CursorResult,
+    Select,
+    SQLColumnExpression,
+    and_,
+    event,
+    exists,
+    select,
+    union,
+    update,
+)
 from sqlalchemy.orm import Session, selectinload
 
 from storage import examples
@@ -63,8 +75,8 @@ def _count_the_change(session: Session) -> None:
     """
     if session.in_nested_transaction() or not session.info.pop("audited", False):
         return
-    bumped = session.execute(update(DataVersion).where(DataVersion.id == 1)
-                             .values(version=DataVersion.version + 1)).rowcount
+    bumped = cast(CursorResult, session.execute(  # an UPDATE's result has the row count
+        update(DataVersion).where(DataVersion.id == 1).values(version=DataVersion.version + 1))).rowcount
     if not bumped:  # the row was deleted (a wiped database): start counting again
         session.add(DataVersion(id=1, version=1))
     session.info[VERSION_BUMPED] = True
@@ -275,7 +287,7 @@ def _from_json(name: str, value):
     return value
 
 
-def takes_part(country: str, activity_id: ColumnElement = Activity.id) -> ColumnElement:
+def takes_part(country: str, activity_id: SQLColumnExpression[int] = Activity.id) -> ColumnElement:
     # One IN over a union rather than an OR of two INs: the country's few activities
     # then drive the query, instead of a test on every live activity.
     return activity_id.in_(union(

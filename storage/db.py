@@ -90,7 +90,7 @@ class _Watchdog:
     a ping when taken from the pool (the pool's own pre-ping would not be watched).
     """
 
-    def __init__(self):
+    def __init__(self) -> None:
         self._deadlines: dict[int, tuple[float, object]] = {}
         self._lock = threading.Lock()
         self._thread: threading.Thread | None = None

@@ -8,7 +8,20 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date
 
-from sqlalchemy import ColumnElement, Select, and_, case, exists, func, literal, or_, select, union, union_all
+from sqlalchemy import (
+    ColumnElement,
+    Select,
+    SQLColumnExpression,
+    and_,
+    case,
+    exists,
+    func,
+    literal,
+    or_,
+    select,
+    union,
+    union_all,
+)
 from sqlalchemy.orm import Session
 
 from storage.activities import takes_part
@@ -150,7 +163,8 @@ def _period(since: date | None, until: date | None) -> list[ColumnElement]:
     return clauses
 
 
-def _among(countries: list[str] | None, activity_id: ColumnElement = Activity.id) -> list[ColumnElement]:
+def _among(countries: list[str] | None,
+           activity_id: SQLColumnExpression[int] = Activity.id) -> list[ColumnElement]:
     """Activities that one of `countries` took part in (a regional group); no clause for None."""
     if countries is None:
         return []
