@@ -16,6 +16,7 @@ sends what is due, prints console digests, and exits.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import os
 import signal
@@ -319,10 +320,8 @@ class DigestScheduler:
         wanted = {job_id(s.id): s for s in subscriptions}
         for job in self.scheduler.get_jobs(jobstore=DIGESTS):
             if job.id not in wanted:
-                try:
+                with contextlib.suppress(JobLookupError):  # another process removed it first
                     self.scheduler.remove_job(job.id, jobstore=DIGESTS)
-                except JobLookupError:
-                    pass  # another process removed it first
         for jid, subscription in wanted.items():
             schedule = Schedule.of(subscription)
             starts_at = as_utc(subscription.starts_at)

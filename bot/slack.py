@@ -345,11 +345,13 @@ class SlackListeners:
             await self._safely(client.chat_postMessage(channel=user, **message(reply)), "chat.postMessage")
         elif reply.kind is ReplyKind.DONE:  # the message it was on is spent: show what happened in its place
             await self._post_result(client, user, metadata, reply)
-        elif not await self._safely(respond(response_type="ephemeral", replace_original=False, **message(reply)),
-                                    "response_url"):  # it expires after 30 minutes: tell the presser directly
-            if not await self._safely(client.chat_postEphemeral(channel=conversation, user=user, **message(reply)),
-                                      "chat.postEphemeral"):  # a channel tapbot is not in
-                await self._safely(client.chat_postMessage(channel=user, **message(reply)), "chat.postMessage")
+        # The response_url expires after 30 minutes: then tell the presser directly, and by DM
+        # in a channel tapbot is not in.
+        elif (not await self._safely(respond(response_type="ephemeral", replace_original=False, **message(reply)),
+                                     "response_url")
+              and not await self._safely(client.chat_postEphemeral(channel=conversation, user=user,
+                                                                   **message(reply)), "chat.postEphemeral")):
+            await self._safely(client.chat_postMessage(channel=user, **message(reply)), "chat.postMessage")
 
     async def on_open_form(self, ack, body: dict, action: dict, respond, client: AsyncWebClient) -> None:
         await ack()

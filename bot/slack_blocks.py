@@ -80,7 +80,7 @@ def table_text(columns: list[str], rows: list[list[str]]) -> str:
     """A compact table in a code block, cut to fit one section (measured as Slack counts: escaped)."""
     cells = [[_cut(str(c), TABLE_CELL_MAX) for c in row] for row in [columns, *rows]]
     widths = [max(len(row[i]) for row in cells) for i in range(len(columns))]
-    lines = [escape("  ".join(c.ljust(w) for c, w in zip(row, widths)).rstrip()) for row in cells]
+    lines = [escape("  ".join(c.ljust(w) for c, w in zip(row, widths, strict=False)).rstrip()) for row in cells]
     lines.insert(1, "  ".join("-" * w for w in widths))
     out: list[str] = []
     room = SECTION_MAX - len("``````") - len(f"… and {len(lines)} more rows") - 1

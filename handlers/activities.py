@@ -95,7 +95,8 @@ def run_list(session: Session, plan: Plan, incoming: Incoming, text: str, today:
             span = _period(query, today)
             if span is None:
                 return error(f"I can't list by “{query}”.",
-                             "list   ·   list mine   ·   list Ghana   ·   list Basel   ·   list 2024   ·   list March 2024")
+                             "list   ·   list mine   ·   list Ghana   ·   list Basel   ·   list 2024   ·   "
+                             "list March 2024")
             kwargs["since"], kwargs["until"] = span
             label = f"Activities · {day(span[0])} – {day(span[1])}"
     activities = store.recent_activities(session, limit=15, **kwargs)
@@ -103,7 +104,8 @@ def run_list(session: Session, plan: Plan, incoming: Incoming, text: str, today:
         return Reply(title=label, lines=["Nothing logged yet. Log one: `log …` (see `help log`)."])
     rows = [[f"#{a.id}", a.start_date.isoformat() if a.start_date else "–", shorten(a.title, 50),
              ", ".join(c.country for c in a.countries) or "–",
-             ", ".join(l.indicator_code + ("" if l.plan_id == plan.id else f" ({l.plan_id})") for l in a.links) or "–"]
+             ", ".join(link.indicator_code + ("" if link.plan_id == plan.id else f" ({link.plan_id})")
+                       for link in a.links) or "–"]
             for a in activities]
     return Reply(title=label, table=Table(["#", "Date", "Title", "Countries", "Indicators"], rows),
                  context=["`show <#>` for details"])
@@ -264,7 +266,7 @@ def run_link(session: Session, ctx, incoming: Incoming, command: parse.Link | pa
     if isinstance(activity, Reply):
         return activity
     # The activity's plan: the one it is linked in, else the one whose period holds its dates.
-    linked_in = {l.plan_id for l in activity.links} & set(ctx.plans.by_id)
+    linked_in = {link.plan_id for link in activity.links} & set(ctx.plans.by_id)
     plan = ctx.plans.by_id[min(linked_in)] if len(linked_in) == 1 else ctx.plan_for(activity.start_date,
                                                                                        activity.end_date)
     codes = list(command.codes)
@@ -363,5 +365,6 @@ def _attendee_list(activity: Activity) -> Reply:
         fields.append(Field("Participants stated", str(activity.participants)))
     return Reply(title=f"Attendees of #{activity.id} · {activity.title}", fields=fields,
                  table=Table(["Name", "Organisation", "Country", "Sex", "Role"], rows) if rows else None,
-                 lines=[] if rows else [f"None yet. `{parse.ATTENDEE_EXAMPLE.splitlines()[0].replace('12', str(activity.id))}`"],
+                 lines=[] if rows else [
+                     f"None yet. `{parse.ATTENDEE_EXAMPLE.splitlines()[0].replace('12', str(activity.id))}`"],
                  activity_id=activity.id, personal=bool(rows))

@@ -236,7 +236,8 @@ def _raw(m: re.Match[str], text: str) -> str:
     return _LEAD_WORD.sub("", text[m.start():m.end()])
 
 
-def _from_words(m: re.Match[str], text: str, today: date, planned: bool, day_first: bool) -> tuple[int, DateSpan] | None:
+def _from_words(m: re.Match[str], text: str, today: date, planned: bool,
+                day_first: bool) -> tuple[int, DateSpan] | None:
     g = m.groupdict()
     month_group = "m1" if g.get("m1") else "m2"
     has_year = bool(g.get("y1") or g.get("y2"))
@@ -259,7 +260,8 @@ def _from_iso(m: re.Match[str], text: str, today: date, planned: bool, day_first
     return _RANK_FULL, _span(y1, m1, d1, y2, m2, d2, _raw(m, text), m.span())
 
 
-def _from_numeric(m: re.Match[str], text: str, today: date, planned: bool, day_first: bool) -> tuple[int, DateSpan | DateError]:
+def _from_numeric(m: re.Match[str], text: str, today: date, planned: bool,
+                  day_first: bool) -> tuple[int, DateSpan | DateError]:
     """Day-first or month-first, whichever is possible; both possible is asked."""
     g = m.groupdict()
     raw, span = _raw(m, text), m.span()
@@ -299,7 +301,8 @@ def describe_span(found: DateSpan) -> str:
     return f"{_fmt(found.start)} – {_fmt(found.end)}"
 
 
-def _from_relative(m: re.Match[str], text: str, today: date, planned: bool, day_first: bool) -> tuple[int, DateSpan] | None:
+def _from_relative(m: re.Match[str], text: str, today: date, planned: bool,
+                   day_first: bool) -> tuple[int, DateSpan] | None:
     g = m.groupdict()
     start = end = None
     if g["today"]:

@@ -306,7 +306,8 @@ def _parse_subscribe(words: list[str], plan: Plan) -> DigestCommand:
         elif (m := _ORDINAL.match(low)) or (low.isdigit() and cadence == "monthly" and day is None):
             day = int(m.group(1)) if m else int(low)
             if not 1 <= day <= 28:
-                return Problem("A monthly digest goes out on a day from the 1st to the 28th, so that every month has it.")
+                return Problem("A monthly digest goes out on a day from the 1st to the 28th, "
+                               "so that every month has it.")
         elif low in _FILLER:
             pass
         else:
@@ -369,7 +370,8 @@ def _zone_and_scope(words: list[str], plan: Plan):
         i += length
     if unknown:
         return Problem(f"I don't know “{' '.join(unknown)}”: give a time zone as a city (Geneva, Nairobi, "
-                       f"Panama) or a zone name (Europe/Zurich), and a filter as a convention or outcome ({_scope_examples(plan)}).")
+                       f"Panama) or a zone name (Europe/Zurich), and a filter as a convention or outcome "
+                       f"({_scope_examples(plan)}).")
     return zone, zone_typed, scope, tuple(notes)
 
 
@@ -473,7 +475,8 @@ def _subscribe(session: Session, ctx: Context, plan: Plan, incoming: Incoming, r
         hour=DEFAULT_HOUR if request.hour is None else request.hour,
         minute=DEFAULT_MINUTE if request.minute is None else request.minute,
         timezone=zone,
-        weekday=(DEFAULT_WEEKDAY if request.weekday is None else request.weekday) if request.cadence == "weekly" else None,
+        weekday=((DEFAULT_WEEKDAY if request.weekday is None else request.weekday)
+                 if request.cadence == "weekly" else None),
         day_of_month=(request.day_of_month or DEFAULT_DAY) if request.cadence == "monthly" else None,
     )
     subscription = session.scalars(select(DigestSubscription).where(
@@ -569,8 +572,8 @@ def _list(session: Session, ctx: Context, incoming: Incoming, now: datetime) -> 
         schedule = Schedule.of(subscription)
         plan, problem = subscription_plan(ctx, subscription)
         if plan is None:
-            lines.append(f"*{sentence(schedule.describe())} {subscription.timezone}* — {subscription.scope or 'whole plan'}"
-                         f" ({subscription.plan_id})")
+            lines.append(f"*{sentence(schedule.describe())} {subscription.timezone}* — "
+                         f"{subscription.scope or 'whole plan'} ({subscription.plan_id})")
             off = f"digest off {subscription.scope}".strip()
             lines.append(f"  not sent: {problem}. `{off}` stops it; `digest {schedule.cadence} <scope>` "
                          f"subscribes under the plan {ctx.plan.period}.")

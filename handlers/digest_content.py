@@ -180,7 +180,8 @@ def render_digest(plan: Plan, scope: str, schedule: Schedule, data: DigestData, 
     if t.activities:
         lines.append(f"*{t.activities} {'activity' if t.activities == 1 else 'activities'} held*: "
                      f"{_kinds_text(data.kinds)} · {t.participants:,} participants · "
-                     f"{women_share(t)} women · {len(t.countries)} {'country' if len(t.countries) == 1 else 'countries'}")
+                     f"{women_share(t)} women · "
+                     f"{len(t.countries)} {'country' if len(t.countries) == 1 else 'countries'}")
         for activity in data.activities:
             when = activity.end_date or activity.start_date
             country = get_country(activity.country) if activity.country else None
@@ -192,7 +193,8 @@ def render_digest(plan: Plan, scope: str, schedule: Schedule, data: DigestData, 
         lines.append("*No activity held in this period* has been logged.")
     if data.logged_late:
         lines.append(f"Also logged in this period: {data.logged_late} earlier "
-                     f"{'activity' if data.logged_late == 1 else 'activities'} (counted in the figures of their dates).")
+                     f"{'activity' if data.logged_late == 1 else 'activities'} "
+                     "(counted in the figures of their dates).")
 
     reached = {group: countries for group, countries in data.newly_reached.items() if countries}
     if reached:
@@ -225,17 +227,20 @@ def render_digest(plan: Plan, scope: str, schedule: Schedule, data: DigestData, 
         gap_lines.append(f"{data.gaps.unlinked} {'activity counts' if data.gaps.unlinked == 1 else 'activities count'}"
                          " toward no indicator: `link <id> <code>`")
     if data.gaps.without_sex:
-        gap_lines.append(f"{data.gaps.without_sex} {'activity has' if data.gaps.without_sex == 1 else 'activities have'}"
+        gap_lines.append(f"{data.gaps.without_sex} "
+                         f"{'activity has' if data.gaps.without_sex == 1 else 'activities have'}"
                          " no participants by sex: `edit <id> women=…`")
     if data.undated:
         gap_lines.append(f"Date missing — not counted: {_ids(data.undated)} (`edit <id> dates=…`)")
     if data.outside_period:
-        gap_lines.append(f"{len(data.outside_period)} linked {'activity' if len(data.outside_period) == 1 else 'activities'}"
+        gap_lines.append(f"{len(data.outside_period)} linked "
+                         f"{'activity' if len(data.outside_period) == 1 else 'activities'}"
                          f" outside {plan.start.year}–{plan.end.year}, not counted: {_ids(data.outside_period)}")
     if data.gaps.overdue:
         ids = ", ".join(f"#{i}" for i in data.gaps.overdue[:SHOWN_OVERDUE]) + (
             f" and {len(data.gaps.overdue) - SHOWN_OVERDUE} more" if len(data.gaps.overdue) > SHOWN_OVERDUE else "")
-        gap_lines.append(f"{len(data.gaps.overdue)} planned {'activity' if len(data.gaps.overdue) == 1 else 'activities'}"
+        gap_lines.append(f"{len(data.gaps.overdue)} planned "
+                         f"{'activity' if len(data.gaps.overdue) == 1 else 'activities'}"
                          f" should have taken place by now ({ids}) and count only once held: its author or "
                          "an admin confirms with `edit <id> status=done` (or `status=cancelled`)")
     lines += gap_lines or ["None: every indicator moved in 6 months and every record is complete."]

@@ -90,7 +90,8 @@ _LETTER_PAIR = re.compile(r"\b[FW]\s*(?P<n>\d{1,6})\s*[,/;]?\s*[MH]\s*(?P<men>\d
 # also five million.
 _WOMEN_LETTER = re.compile(_NUM + r"\s?[FW]\b")
 # In Spanish, M and H side by side are mujeres and hombres.
-_MUJERES_HOMBRES = re.compile(_NUM + r"\s?M\b(?=.{0,12}?\d+\s?H\b)|" + _NUM.replace("sign", "sign2").replace("?P<n>", "?P<n2>")
+_MUJERES_HOMBRES = re.compile(_NUM + r"\s?M\b(?=.{0,12}?\d+\s?H\b)|"
+                              + _NUM.replace("sign", "sign2").replace("?P<n>", "?P<n2>")
                               + r"\s?H\b(?=.{0,12}?\d+\s?M\b)")
 _M_FOR_MUJERES = re.compile(_NUM + r"\s?M\b")
 _MEN_LETTER = re.compile(_NUM + r"\s?[MH]\b")  # H: hombres, hommes
@@ -121,7 +122,8 @@ _ROLE_NOUNS = frozenset((
     "analyst auditor coordinator "
     "delegue representant fonctionnaire douanier agent expert inspecteur technicien cadre "
     "delegado representante funcionario aduanero agente experto experta inspector tecnico oficial "
-    "especialista miembro membre estudiante etudiant recycleur reciclador acteur actor").split()) | {"focal point", "point focal", "punto focal"}
+    "especialista miembro membre estudiante etudiant recycleur reciclador acteur actor").split()
+) | {"focal point", "point focal", "punto focal"}
 # Counted before the event, not who came: "230 registered, 180 attended" is 180.
 _BEFORE_EVENT = frozenset("registered invited expected nominated inscrits invites inscritos invitados".split())
 # Words that end the search for a noun: "9 countries", "15 GRULAC countries and experts".
@@ -129,7 +131,8 @@ _NOT_PEOPLE = frozenset((
     "and or from of in at on for with to by per across than over under "
     "country countries party parties region regions city cities day days hour hours "
     "session sessions year years month months week weeks time times "
-    "de des du et en pour avec sur pays region regions jour jours heure heures an ans annee annees mois semaine semaines "
+    "de des du et en pour avec sur pays region regions jour jours heure heures an ans annee annees mois "
+    "semaine semaines "
     "y para con sobre pais paises region regiones dia dias hora horas ano anos mes meses semana semanas").split())
 
 
@@ -174,7 +177,8 @@ def _people_noun(words: str) -> tuple[str, int] | None:
         low = fold(w.group())
         # English and French plurals add -s, Spanish ones -s or -es ("inspectores")
         singulars = {low, low[:-1] if low.endswith("s") else low, low[:-2] if low.endswith("es") else low}
-        one = next((w for w in singulars if w in _TOTAL_NOUNS or w in _ROLE_NOUNS), low[:-1] if low.endswith("s") else low)
+        one = next((w for w in singulars if w in _TOTAL_NOUNS or w in _ROLE_NOUNS),
+                   low[:-1] if low.endswith("s") else low)
         if low in _BEFORE_EVENT:
             return "before", w.end()
         if one in _TOTAL_NOUNS or (low.startswith("pa") and 8 <= len(low) <= 14
@@ -627,13 +631,16 @@ _STATED = re.compile(r"(?<![\w.,])(\d{1,3})\s+(?:other\s+|autres\s+|otros\s+)?(?
 # A capitalised phrase of up to four words, joined by the small words of place names
 # ("Dar es Salaam", "Port of Spain", "Santo Domingo de los Colorados").
 _CODE_AFTER_PLACE = re.compile(r"(?<=[^\W\d_]{3}),\s*([A-Z]{2})(?=\s*(?:[,;.)]|$|\s\d|\s[-–—]))")
-_CAPITALISED = re.compile(r"(?<![\w'’])[A-ZÀ-Þ][\w'’.-]*(?:\s+(?:(?:es|of|de|del|la|los|el|do|da)\s+)?[A-ZÀ-Þ][\w'’.-]*){0,3}")
-_PLACE_BEFORE = re.compile(r"(?:\b(?:in|at|à|en|au|aux|dans|desde|from|near|hosted\s+by|city\s+of|ville\s+de|ciudad\s+de)"
+_CAPITALISED = re.compile(r"(?<![\w'’])[A-ZÀ-Þ][\w'’.-]*"
+                          r"(?:\s+(?:(?:es|of|de|del|la|los|el|do|da)\s+)?[A-ZÀ-Þ][\w'’.-]*){0,3}")
+_PLACE_BEFORE = re.compile(r"(?:\b(?:in|at|à|en|au|aux|dans|desde|from|near|hosted\s+by|city\s+of|ville\s+de"
+                           r"|ciudad\s+de)"
                            r"|[,;(/]|\b(?:and|et|y)|[-–—])\s*$", re.IGNORECASE)
 _PLACE_PREPOSITION = re.compile(r"\b(?:in|at|à|en|au|aux|dans|desde|near)\s+$", re.IGNORECASE)
 _PLACE_AFTER = re.compile(r"\s*(?:$|[,;.)/]|\s[-–—]\s|\b(?:and|et|y)\b|\d)")
 # Cities named like the conventions: "Basel" here is the Basel Convention.
-_CONVENTION_WORDS = re.compile(r"\s*(?:conventions?|conv\b|cop\b|protocol|secretariat|/|&|,?\s+(?:Rotterdam|Stockholm))",
+_CONVENTION_WORDS = re.compile(r"\s*(?:conventions?|conv\b|cop\b|protocol|secretariat|/|&"
+                               r"|,?\s+(?:Rotterdam|Stockholm))",
                                re.IGNORECASE)
 _CONVENTION_CITIES = frozenset("basel rotterdam stockholm minamata bale bâle basilea estocolmo".split())
 _LANGUAGE_NAMES = frozenset(_LANGUAGE_CODES) | frozenset(

@@ -85,7 +85,8 @@ def read_log_form(values: dict, plan: Plan, today: date, plans: Plans | None = N
     for typed in _items(values.get("indicators")):
         code = typed.upper()
         if code not in plan.indicators:
-            errors["indicators"] = f"{code} is not an indicator of the plan (e.g. {plan_examples(plan)['{indicator}']})."
+            example = plan_examples(plan)["{indicator}"]
+            errors["indicators"] = f"{code} is not an indicator of the plan (e.g. {example})."
         elif code not in codes:
             codes.append(code)
     if errors:
@@ -93,8 +94,9 @@ def read_log_form(values: dict, plan: Plan, today: date, plans: Plans | None = N
     matches = [] if codes else match_indicators(title, plan)
     organiser = ORGANISER.search(title + " " + _text(values.get("source_text")))
     return LogDraft(
-        text=(_text(values.get("source_text")) or _summary(title, countries, start, end, participants, women,
-                                                           modality, codes)) + (f"; produced: {products}" if products else ""),
+        text=(_text(values.get("source_text"))
+              or _summary(title, countries, start, end, participants, women, modality, codes))
+             + (f"; produced: {products}" if products else ""),
         title=title[:300], kind=kind, modality=modality, start_date=start, end_date=end or start,
         countries=countries, organiser=organiser.group(1) if organiser else None,
         participants=participants, women=women, men=men, languages=list(read.languages) if read else [],

@@ -18,7 +18,8 @@ TOPICS = {
                 "status customs trainings", "status {outcome} in <plan period>"]),
     "gaps": ("The indicators with no activity yet, then those furthest behind: of the whole plan, a convention, "
              "an outcome, a country or a region, over a period if you name one.",
-             ["gaps", "gaps {convention_name}", "which indicators have no activity yet?", "what's missing for Africa in 2024?"]),
+             ["gaps", "gaps {convention_name}", "which indicators have no activity yet?",
+              "what's missing for Africa in 2024?"]),
     "list": ("Recent activities: yours, or by country, convention, outcome, indicator or period.",
              ["list", "list mine", "list Ghana", "list {convention_name}", "list {indicator}", "list 2024",
               "list March 2024", "list outside plans"]),

@@ -34,7 +34,8 @@ from plan_data.loader import Plan, Plans
 from storage.activities import Actor, create_activity
 
 # Tokens such as {indicator} are filled from the plan in use (handlers.examples).
-LOG_EXAMPLE = "log Regional workshop on e-waste ESM, Accra, Ghana, 12-14 March 2024, 35 participants (14 women) {indicator}"
+LOG_EXAMPLE = ("log Regional workshop on e-waste ESM, Accra, Ghana, 12-14 March 2024, 35 participants (14 women) "
+               "{indicator}")
 INDICATOR_CODE = re.compile(r"\b([A-Za-z]{2,5}\d{1,2}\.[Ii]\d{1,2})\b")
 # "country: Ghana" or "country=Ghana": an explicit field, so an unknown name is an error.
 COUNTRY_FIELD = re.compile(r"\bcountry\s*[:=]\s*([^,;\n]+)", re.I)
@@ -152,7 +153,8 @@ def draft_from_text(text: str, plan: Plan, today: date, plans: Plans | None = No
     for typed in COUNTRY_FIELD.findall(text):
         country = resolve_country(typed.strip())
         if country is None:
-            problems.append(f"I don't know the country “{typed.strip()}”. Use its name, e.g. “Côte d'Ivoire” or “Viet Nam”.")
+            problems.append(f"I don't know the country “{typed.strip()}”. "
+                            "Use its name, e.g. “Côte d'Ivoire” or “Viet Nam”.")
         elif country.code not in countries:
             countries.append(country.code)
 
@@ -267,7 +269,8 @@ def run_log(session: Session, plan: Plan, incoming: Incoming, text: str, today: 
     if not text.strip():
         return Reply(
             title="Log an activity",
-            lines=["Describe it in one message: what, where, when, how many (and how many women), which indicator if you know it.",
+            lines=["Describe it in one message: what, where, when, how many (and how many women), "
+                   "which indicator if you know it.",
                    f"`{with_examples(LOG_EXAMPLE, plan)}`"],
             kind=ReplyKind.HELP, form="log_activity",
         )
@@ -349,8 +352,8 @@ def activity_reply(plan: Plan, activity, title: str) -> Reply:
     if activity.status != "done":
         fields.append(Field("Status", activity.status))
     # Links in another plan than the one asked about are shown with their plan's id.
-    links = [f"{l.indicator_code}" + (" (suggested)" if l.method == "fuzzy" else "")
-             + ("" if l.plan_id == plan.id else f" ({l.plan_id})") for l in activity.links]
+    links = [f"{link.indicator_code}" + (" (suggested)" if link.method == "fuzzy" else "")
+             + ("" if link.plan_id == plan.id else f" ({link.plan_id})") for link in activity.links]
     fields.append(Field("Indicators", ", ".join(links) if links else "none yet"))
     return Reply(title=title, fields=fields, activity_id=activity.id)
 

@@ -434,8 +434,9 @@ def _recent_reply(session: Session, plan: Plan, target: Target, period: Period |
     recent = recent_activities(session, limit=10, since=since, until=until, **scope)
     lines = [f"#{a.id} {a.start_date or 'no date'} · {a.kind.replace('_', ' ')} · {a.title}"
              + ("" if a.status == "done" else f" ({a.status})") for a in recent] or ["No activity logged yet."]
+    asked = "" if target.kind == "plan" else target_label(plan, target).split(" · ")[0]
     return Reply(title=f"{target_label(plan, target)} · latest activities", lines=lines,
-                 context=[f"Figures: status {'' if target.kind == 'plan' else target_label(plan, target).split(' · ')[0]}".rstrip()])
+                 context=[f"Figures: status {asked}".rstrip()])
 
 
 def women_share(figures: Figures) -> str:
@@ -479,7 +480,8 @@ def left_out(plan: Plan, code: str, figures: IndicatorFigures) -> list[str]:
     period = f"{plan.start.year}–{plan.end.year}"
     if figures.outside_period:
         ids = ", ".join(f"#{i}" for i in figures.outside_period[:10])
-        notes.append(f"{len(figures.outside_period)} linked {'activity' if len(figures.outside_period) == 1 else 'activities'}"
+        notes.append(f"{len(figures.outside_period)} linked "
+                     f"{'activity' if len(figures.outside_period) == 1 else 'activities'}"
                      f" outside {period}, not counted: {ids}.")
     if figures.undated:
         ids = ", ".join(f"#{i}" for i in figures.undated[:10])

@@ -195,8 +195,9 @@ def remove_links(session: Session, actor: Actor, activity: Activity, plan_id: st
     removed = [link for link in activity.links if link.plan_id == plan_id and link.indicator_code in codes]
     for link in removed:
         activity.links.remove(link)
-    saved: list[dict[str, Any]] = [{"plan_id": l.plan_id, "outcome": l.outcome_code, "code": l.indicator_code,
-              "method": l.method, "score": l.score, "created_by": l.created_by} for l in removed]
+    saved: list[dict[str, Any]] = [
+        {"plan_id": link.plan_id, "outcome": link.outcome_code, "code": link.indicator_code,
+         "method": link.method, "score": link.score, "created_by": link.created_by} for link in removed]
     if saved:
         examples.reject(session, activity.id, plan_id, [s["code"] for s in saved], actor.user_id)
         _audit(session, actor, "unlink", activity.id, {"links": saved})
@@ -253,13 +254,13 @@ def undo(session: Session, actor: Actor, entry: AuditEntry) -> Activity:
                 setattr(activity, name, _from_json(name, old))
     elif entry.action == "link":
         codes, confirmed = set(changes.get("codes", [])), set(changes.get("confirmed", []))
-        for link in [l for l in activity.links if l.plan_id == changes.get("plan_id")]:
+        for link in [each for each in activity.links if each.plan_id == changes.get("plan_id")]:
             if link.indicator_code in codes:
                 activity.links.remove(link)
             elif link.indicator_code in confirmed:
                 link.method = "fuzzy"
     elif entry.action == "unlink":
-        have = {(l.plan_id, l.indicator_code) for l in activity.links}
+        have = {(link.plan_id, link.indicator_code) for link in activity.links}
         for saved in changes.get("links", []):
             if (saved["plan_id"], saved["code"]) in have:
                 continue  # linked again since

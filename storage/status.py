@@ -107,7 +107,8 @@ def _placement(within: tuple[date, date]) -> ColumnElement:
     """in, outside or undated: whether an activity's dates fall in a plan's period (first to last day)."""
     first, last = within
     return case((Activity.start_date.is_(None), literal(UNDATED)),
-                (and_(Activity.start_date >= first, _held() <= last), literal(IN_PERIOD)), else_=literal(OUTSIDE_PERIOD))
+                (and_(Activity.start_date >= first, _held() <= last), literal(IN_PERIOD)),
+                else_=literal(OUTSIDE_PERIOD))
 
 
 def _within(within: tuple[date, date] | None) -> list[ColumnElement]:
