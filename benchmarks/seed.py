@@ -99,7 +99,7 @@ def _batch(rng: random.Random, n: int, next_id: dict, plan_id: str, codes: list[
     out: dict[str, list[dict]] = {k: [] for k in ("activities", "countries", "languages", "links", "attendees")}
     kinds = rng.choices(KINDS, KIND_WEIGHTS, k=n)
     country_counts = rng.choices(range(1, 7), COUNTRY_COUNT_WEIGHTS, k=n)
-    for kind, n_countries in zip(kinds, country_counts):
+    for kind, n_countries in zip(kinds, country_counts, strict=True):
         activity_id = next_id[Activity]
         next_id[Activity] += 1
         countries = rng.sample(codes, n_countries)

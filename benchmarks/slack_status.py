@@ -169,7 +169,8 @@ async def measure(url: str, requests: int, warmup: int, seconds: float) -> dict[
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--activities", type=int, default=100_000, help="activities to seed (default 10^5)")
-    parser.add_argument("--requests", type=int, default=1000, help="timed answers per series and concurrency (default 1000)")
+    parser.add_argument("--requests", type=int, default=1000,
+                        help="timed answers per series and concurrency (default 1000)")
     parser.add_argument("--warmup", type=int, default=20)
     parser.add_argument("--seconds", type=float, default=30,
                         help="no new request in a series after this many seconds (default 30)")

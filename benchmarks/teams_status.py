@@ -117,7 +117,8 @@ def main() -> int:
     logging.basicConfig(level=logging.ERROR)
 
     with tempfile.TemporaryDirectory() as tmp:
-        settings = Settings(database_url=f"sqlite:///{tmp}/bench.db", teams_allow_anonymous=True, tapbot_env="development")
+        settings = Settings(database_url=f"sqlite:///{tmp}/bench.db", teams_allow_anonymous=True,
+                            tapbot_env="development")
         ctx = build_context(settings)  # migrates
         seed(make_engine(settings.database_url), args.activities, ctx.plan)
         times = asyncio.run(measure(settings, args.requests, args.warmup))

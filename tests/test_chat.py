@@ -108,7 +108,7 @@ def test_unclear_match_offers_the_top_three_to_pick(chat, ctx):
     code = links[0].command.split()[-1]
     with ctx.sessions() as session:
         activity = session.get(Activity, 1)
-        assert [(l.indicator_code, l.method) for l in activity.links] == [(code, "confirmed")]
+        assert [(link.indicator_code, link.method) for link in activity.links] == [(code, "confirmed")]
 
 
 def test_a_clear_match_links_by_itself_and_confirming_it_can_be_undone(chat, ctx):
@@ -116,12 +116,13 @@ def test_a_clear_match_links_by_itself_and_confirming_it_can_be_undone(chat, ctx
     assert "SC2.I4 (suggested)" in reply.text
     assert chat("link 1 SC2.I4").kind is ReplyKind.DONE
     with ctx.sessions() as session:
-        assert [(l.indicator_code, l.method) for l in session.get(Activity, 1).links] == [("SC2.I4", "confirmed")]
+        links = session.get(Activity, 1).links
+        assert [(link.indicator_code, link.method) for link in links] == [("SC2.I4", "confirmed")]
     assert chat("undo").title.startswith("Undone: linking #1")
     with ctx.sessions() as session:
         activity = session.get(Activity, 1)
         assert activity.deleted_at is None  # the activity stays; only the confirmation is undone
-        assert [(l.indicator_code, l.method) for l in activity.links] == [("SC2.I4", "fuzzy")]
+        assert [(link.indicator_code, link.method) for link in activity.links] == [("SC2.I4", "fuzzy")]
 
 
 def test_undo_never_overwrites_a_later_change_by_someone_else(chat, ctx):
@@ -247,7 +248,7 @@ def test_link_unlink_and_confirm(chat, ctx):
     assert chat("link 2 SC2.I1").title.startswith("#2 is already linked")
     assert chat("unlink 2 CC1.I8").kind is ReplyKind.DONE
     with ctx.sessions() as session:
-        codes = [(l.indicator_code, l.method) for l in session.get(Activity, 2).links]
+        codes = [(link.indicator_code, link.method) for link in session.get(Activity, 2).links]
     assert codes == [("SC2.I5", "explicit"), ("SC2.I1", "confirmed")]
 
 

@@ -23,7 +23,7 @@ status SC2
 status of Basel outcome 1
 status Ghana
 frobnicate
-"""
+"""  # noqa: E501 (chat lines as a user types them)
 
 
 def run(args, database_url, stdin=None, check=True):
@@ -124,7 +124,8 @@ def test_parse_json(tmp_path):
     # A period is relative to today; a year named outright is not.
     assert json.loads(run(["parse", "--json", "¿cómo va el Convenio de Basilea en 2023?"], db).stdout) == {
         "command": "status", "target": "BC", "kind": "convention", "period": {"from": "2023-01-01", "to": "2023-12-31"}}
-    assert json.loads(run(["parse", "--json", "which indicators have no activity yet?"], db).stdout)["command"] == "gaps"
+    gaps = json.loads(run(["parse", "--json", "which indicators have no activity yet?"], db).stdout)
+    assert gaps["command"] == "gaps"
     lines = run(["parse", "--json", "-"], db, stdin="status Ghana\nstatus BC\n").stdout.splitlines()
     assert [json.loads(line)["target"] for line in lines] == ["GH", "BC"]
     assert not (tmp_path / "x.db").exists()  # parse changes nothing, not even creates the database

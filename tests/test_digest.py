@@ -101,7 +101,8 @@ def test_parsing_the_subscription_forms(plan):
     assert parse_digest("weekly monday 09:00 Geneva", plan) == Subscribe(
         "weekly", 0, None, 9, 0, "Europe/Zurich", "Geneva", "")
     daily = parse_digest("daily 8:30am Nairobi SC", plan)
-    assert (daily.cadence, daily.hour, daily.minute, daily.zone, daily.scope) == ("daily", 8, 30, "Africa/Nairobi", "SC")
+    assert ((daily.cadence, daily.hour, daily.minute, daily.zone, daily.scope)
+            == ("daily", 8, 30, "Africa/Nairobi", "SC"))
     monthly = parse_digest("monthly on the 15th at 5 pm America/Panama", plan)
     assert (monthly.day_of_month, monthly.hour, monthly.zone) == (15, 17, "America/Panama")
     assert parse_digest("weekly Stockholm outcome 2", plan).scope == "SC2"

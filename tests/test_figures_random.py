@@ -98,7 +98,8 @@ def _naive(ctx) -> dict[str, dict]:
             reached: dict[str, date] = {}
             centres, products = set(), 0
             for a in activities:
-                if a.deleted_at is not None or a.status != "done" or code not in [l.indicator_code for l in a.links]:
+                linked = [link.indicator_code for link in a.links]
+                if a.deleted_at is not None or a.status != "done" or code not in linked:
                     continue
                 if a.start_date is None or a.start_date < plan.start or (a.end_date or a.start_date) > plan.end:
                     continue

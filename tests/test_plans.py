@@ -178,8 +178,8 @@ def test_a_plan_without_keywords_matches_from_its_own_texts(plans):
     plan = plans.by_id["tap-2026-2029"]
     assert not any(i.keywords for i in plan.indicators.values())
     ranked = [[m.code for m in match_indicators(text, plan)] for text, _ in SYNTHETIC_LOGS]
-    top1 = sum(codes[:1] == [want] for codes, (_, want) in zip(ranked, SYNTHETIC_LOGS))
-    top3 = sum(want in codes[:3] for codes, (_, want) in zip(ranked, SYNTHETIC_LOGS))
+    top1 = sum(codes[:1] == [want] for codes, (_, want) in zip(ranked, SYNTHETIC_LOGS, strict=True))
+    top3 = sum(want in codes[:3] for codes, (_, want) in zip(ranked, SYNTHETIC_LOGS, strict=True))
     print(f"synthetic plan, no keywords: top-1 {top1}/{len(SYNTHETIC_LOGS)}, top-3 {top3}/{len(SYNTHETIC_LOGS)}")
     assert top3 >= 10 and top1 >= 7, (top1, top3, ranked)
 

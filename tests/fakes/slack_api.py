@@ -14,6 +14,7 @@ what the user saw and a benchmark can time when the answer got there.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hashlib
 import hmac
 import json
@@ -123,10 +124,8 @@ class FakeSlackAPI(LocalServer):
             if remaining <= 0:
                 raise AssertionError(f"{method}: {len(self.calls_to(method))} calls, expected {count}; "
                                      f"got {[c.method for c in self.calls]}")
-            try:
+            with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._changed.wait(), remaining)
-            except TimeoutError:
-                pass
         return self.calls_to(method)
 
     def _record(self, call: Call) -> None:
