@@ -29,7 +29,6 @@ from plan_data.loader import Plan
 from storage.models import ConversationRef, DigestDelivery, DigestSubscription
 
 DIGEST_EXAMPLE = "digest weekly monday 09:00 Geneva\ndigest daily 08:30 Nairobi SC\ndigest monthly 1st 10:00 Panama"
-CADENCES = ("daily", "weekly", "monthly")
 WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 DEFAULT_HOUR, DEFAULT_MINUTE, DEFAULT_WEEKDAY, DEFAULT_DAY = 9, 0, 0, 1
 

@@ -34,8 +34,6 @@ from plan_data.countries import get_country, resolve_country
 from plan_data.loader import Plan, Plans
 from storage.activities import get_activity
 
-LOG_FIELDS = ("title", "kind", "start_date", "end_date", "countries", "participants", "women", "modality",
-              "indicators")
 MAX_COUNT = 9_999_999
 
 FormErrors = dict[str, str]

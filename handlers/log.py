@@ -85,9 +85,8 @@ class LogDraft:
     # The earlier log a person linked to the best match that this one is most like, and how much.
     like: tuple[int, float] | None = None
     # The plan the activity counts in: the one whose period holds its dates, else the nearest
-    # (`outside_plans`: its figures show the activity as out of period).
+    # (whose figures then show the activity as out of period).
     plan: Plan | None = None
-    outside_plans: bool = False
     notes: list[str] = field(default_factory=list)  # what the reply must say about codes carried or left
 
     @property
@@ -185,7 +184,7 @@ def draft_from_text(text: str, plan: Plan, today: date, plans: Plans | None = No
         organiser=organiser.group(1) if organiser else None, participants=fields.participants,
         women=fields.women, men=fields.men, languages=list(fields.languages), status=status,
         codes=codes, matches=matches, confidence=sure, problems=problems, like=like,
-        plan=own, outside_plans=outside, notes=notes,
+        plan=own, notes=notes,
         countries_stated=places.stated, unresolved_places=places.unresolved, language=fields.language,
         city=places.city, year_taken=fields.year_taken, date_phrase=fields.date_phrase,
         date_readings=fields.date_readings,
