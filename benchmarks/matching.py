@@ -154,7 +154,7 @@ def score(ranked: list[str], gold: list[str]) -> tuple[bool, bool]:
 def table(title: str, rankers: dict, rows: list[dict]) -> None:
     langs = sorted({r["lang"] for r in rows})
     print(f"\n{title} ({len(rows)} messages)")
-    print(f"{'ranker':14} " + " ".join(f"{l + ' top-1':>9} {l + ' top-3':>9}" for l in langs + ['all']))
+    print(f"{'ranker':14} " + " ".join(f"{lang + ' top-1':>9} {lang + ' top-3':>9}" for lang in langs + ['all']))
     for name, rank in rankers.items():
         cells = []
         for lang in langs + ["all"]:
@@ -191,8 +191,9 @@ def trilingual(args, plan: Plan) -> None:
         extra = ""
         if before is not None:
             ms = [before.match_indicators(r["text"], before_plan) for r in unseen]
-            auto = [(m[0].code in r["gold"]) for m, r in zip(ms, unseen) if before.confidence(m) > before.AUTO_LINK_CONFIDENCE]
-            extra = (f"  ({sum(m[0].code in r['gold'] for m, r in zip(ms, unseen)) / len(unseen):.3f}, "
+            auto = [(m[0].code in r["gold"]) for m, r in zip(ms, unseen, strict=True)
+                    if before.confidence(m) > before.AUTO_LINK_CONFIDENCE]
+            extra = (f"  ({sum(m[0].code in r['gold'] for m, r in zip(ms, unseen, strict=True)) / len(unseen):.3f}, "
                      f"{len(auto) / len(unseen):.3f}, {sum(auto) / len(auto) if auto else float('nan'):.3f})")
         print(f"{'all' if k is None else k:>4} {len(chosen):>9} {top1:6.3f} {top3:6.3f} "
               f"{linked:12.3f} {precision:15.3f}{extra}")

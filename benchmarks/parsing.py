@@ -25,8 +25,8 @@ import tarfile
 import tempfile
 import time
 from collections import defaultdict
-from io import BytesIO
 from datetime import date
+from io import BytesIO
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
@@ -60,7 +60,8 @@ def baseline_parse(texts: list[str]) -> list[dict] | None:
     except (OSError, subprocess.CalledProcessError):
         return None
     with tempfile.TemporaryDirectory() as tmp:
-        tarfile.open(fileobj=BytesIO(archive)).extractall(tmp, filter="data")
+        with tarfile.open(fileobj=BytesIO(archive)) as baseline:
+            baseline.extractall(tmp, filter="data")
         done = subprocess.run([sys.executable, "-c", _BASELINE_RUNNER, TODAY.isoformat()], cwd=tmp,
                               input=json.dumps(texts), capture_output=True, text=True, check=True)
     return json.loads(done.stdout)
@@ -142,12 +143,12 @@ def main(argv: list[str] | None = None) -> int:
     print(f"parse_dev.jsonl: {len(rows)} messages, per-field accuracy\n")
     print(f"{'field':<14}" + "".join(f"{name:>16}" for name in results))
     for field in FIELDS:
-        cells = [sum(same(field, got.get(field), row[field]) for got, row in zip(parsed, rows)) / len(rows)
+        cells = [sum(same(field, got.get(field), row[field]) for got, row in zip(parsed, rows, strict=True)) / len(rows)
                  for parsed in results.values()]
         print(f"{field:<14}" + "".join(f"{c:>16.3f}" for c in cells))
     print(f"\ntapbot parse latency per message: p50 {percentile(latencies, 50):.2f} ms, "
           f"p99 {percentile(latencies, 99):.2f} ms")
-    misses = [(field, row, got.get(field)) for got, row in zip(results["tapbot"], rows) for field in FIELDS
+    misses = [(field, row, got.get(field)) for got, row in zip(results["tapbot"], rows, strict=True) for field in FIELDS
               if not same(field, got.get(field), row[field])]
     print(f"\ntapbot misses ({len(misses)}):")
     for field, row, got in misses:

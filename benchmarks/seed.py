@@ -14,7 +14,8 @@ from __future__ import annotations
 import random
 import time
 from dataclasses import dataclass
-from datetime import date, datetime, time as clock, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
+from datetime import time as clock
 
 from sqlalchemy import Connection, Engine, func, insert, select, text
 
@@ -98,13 +99,13 @@ def _batch(rng: random.Random, n: int, next_id: dict, plan_id: str, codes: list[
     out: dict[str, list[dict]] = {k: [] for k in ("activities", "countries", "languages", "links", "attendees")}
     kinds = rng.choices(KINDS, KIND_WEIGHTS, k=n)
     country_counts = rng.choices(range(1, 7), COUNTRY_COUNT_WEIGHTS, k=n)
-    for kind, n_countries in zip(kinds, country_counts):
+    for kind, n_countries in zip(kinds, country_counts, strict=True):
         activity_id = next_id[Activity]
         next_id[Activity] += 1
         countries = rng.sample(codes, n_countries)
         start = FIRST_DAY + timedelta(days=rng.randrange(DAYS))
         end = start + timedelta(days=rng.randrange(1, 5)) if rng.random() < 0.5 else None
-        created = datetime.combine(end or start, clock(rng.randrange(7, 19), rng.randrange(60)), timezone.utc)
+        created = datetime.combine(end or start, clock(rng.randrange(7, 19), rng.randrange(60)), UTC)
         modality = ("online" if kind in ("webinar", "online_course")
                     else rng.choice(("in_person", "in_person", "hybrid", "online", None)))
         participants, women = _head_counts(rng, kind)
@@ -169,7 +170,7 @@ def _attendees(rng: random.Random, rows: list[dict], next_id: dict, activity_id:
         country = rng.choice(countries) if rng.random() < 0.8 else rng.choice(codes + [None])
         rows.append({"id": next_id[Attendee], "activity_id": activity_id, "name": None,
                      "organisation": None, "country": country, "sex": sex, "role": None, "count": n,
-                     "created_at": datetime(2025, 1, 1, tzinfo=timezone.utc)})
+                     "created_at": datetime(2025, 1, 1, tzinfo=UTC)})
         next_id[Attendee] += 1
         count += n
         women += n if sex == "female" else 0

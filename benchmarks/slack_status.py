@@ -33,6 +33,7 @@ sys.path[:0] = [str(REPO), str(REPO / "tests")]
 
 import aiohttp  # noqa: E402
 from aiohttp import web  # noqa: E402
+from fakes.slack_api import TOKEN, FakeSlackAPI, command_body, signed  # noqa: E402
 from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request  # noqa: E402
 from slack_bolt.async_app import AsyncApp  # noqa: E402
 from sqlalchemy import func, select, text  # noqa: E402
@@ -43,7 +44,6 @@ from bot.app import build_context  # noqa: E402
 from bot.config import Settings  # noqa: E402
 from bot.server import build_web_app  # noqa: E402
 from bot.slack import web_client  # noqa: E402
-from fakes.slack_api import TOKEN, FakeSlackAPI, command_body, signed  # noqa: E402
 from plan_data.loader import load_plan  # noqa: E402
 from storage.db import make_engine, upgrade  # noqa: E402
 from storage.models import Activity  # noqa: E402
@@ -169,7 +169,8 @@ async def measure(url: str, requests: int, warmup: int, seconds: float) -> dict[
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--activities", type=int, default=100_000, help="activities to seed (default 10^5)")
-    parser.add_argument("--requests", type=int, default=1000, help="timed answers per series and concurrency (default 1000)")
+    parser.add_argument("--requests", type=int, default=1000,
+                        help="timed answers per series and concurrency (default 1000)")
     parser.add_argument("--warmup", type=int, default=20)
     parser.add_argument("--seconds", type=float, default=30,
                         help="no new request in a series after this many seconds (default 30)")

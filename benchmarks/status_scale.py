@@ -255,7 +255,7 @@ def compare_with_naive(url: str, fast: dict, repeats: int) -> None:
     print(f"SQL/naive for {BASELINE_TARGET}: p50 {sql_p50 / naive_p50:.3f} (naive is {naive_p50 / sql_p50:.1f}x "
           f"slower), peak RSS {fast['peak_kb'] / naive['peak_kb']:.2f}, what the query adds {growth:.2f}")
     if fast["data"] != naive["data"]:
-        for got, want in zip(fast["data"]["indicators"], naive["data"]["indicators"]):
+        for got, want in zip(fast["data"]["indicators"], naive["data"]["indicators"], strict=True):
             if got != want:
                 print(f"  differs: {got['code']}: sql {got} naive {want}")
         raise AssertionError(f"status_data and the naive baseline disagree on {BASELINE_TARGET}")

@@ -24,8 +24,9 @@ sys.path[:0] = [str(REPO), str(REPO / "tests")]
 
 import aiohttp  # noqa: E402
 from aiohttp import web  # noqa: E402
-from microsoft_agents.hosting.aiohttp import jwt_authorization_decorator  # noqa: E402
+from fakes.bot_connector import FakeBotConnector  # noqa: E402
 from microsoft_agents.activity import Activity  # noqa: E402
+from microsoft_agents.hosting.aiohttp import jwt_authorization_decorator  # noqa: E402
 from microsoft_agents.hosting.core import ActivityHandler, TurnContext  # noqa: E402
 
 from benchmarks.seed import seed  # noqa: E402
@@ -34,7 +35,6 @@ from bot.config import Settings  # noqa: E402
 from bot.server import build_web_app  # noqa: E402
 from bot.teams import _adapter, auth_configuration, card_activity  # noqa: E402
 from bot.teams_cards import reply_card  # noqa: E402
-from fakes.bot_connector import FakeBotConnector  # noqa: E402
 from handlers.dispatch import dispatch  # noqa: E402
 from handlers.messages import Incoming  # noqa: E402
 from storage.db import make_engine  # noqa: E402
@@ -117,7 +117,8 @@ def main() -> int:
     logging.basicConfig(level=logging.ERROR)
 
     with tempfile.TemporaryDirectory() as tmp:
-        settings = Settings(database_url=f"sqlite:///{tmp}/bench.db", teams_allow_anonymous=True, tapbot_env="development")
+        settings = Settings(database_url=f"sqlite:///{tmp}/bench.db", teams_allow_anonymous=True,
+                            tapbot_env="development")
         ctx = build_context(settings)  # migrates
         seed(make_engine(settings.database_url), args.activities, ctx.plan)
         times = asyncio.run(measure(settings, args.requests, args.warmup))

@@ -1,10 +1,10 @@
 """Start-up wiring: settings → database (upgraded) → plans → the Context every channel shares."""
 from __future__ import annotations
 
+from bot.config import Settings
 from handlers.context import Context, utc_today
 from plan_data.loader import load_plans
 from storage.db import make_engine, make_session_factory, upgrade
-from bot.config import Settings
 
 
 def build_context(settings: Settings) -> Context:

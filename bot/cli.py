@@ -62,7 +62,8 @@ def _parser() -> argparse.ArgumentParser:
     status.add_argument("--plan", help="the plan's id or period (default: the plan whose period holds today)")
     status.add_argument("--from", dest="since", type=date.fromisoformat, help="first day counted (YYYY-MM-DD)")
     status.add_argument("--to", dest="until", type=date.fromisoformat, help="last day counted (YYYY-MM-DD)")
-    status.add_argument("target", nargs="*", help="PLAN, a convention, outcome or indicator code, a country, region:AFR, or a question")
+    status.add_argument("target", nargs="*",
+                        help="PLAN, a convention, outcome or indicator code, a country, region:AFR, or a question")
     status.set_defaults(run=_status)
 
     db = sub.add_parser("db", help="database maintenance")
@@ -84,7 +85,8 @@ def _parser() -> argparse.ArgumentParser:
     importer.add_argument("--out", type=Path, required=True)
     importer.add_argument("--id", help="the plan's id (default: tap-START-END)")
     importer.set_defaults(run=_plan_import)
-    carry = plan_sub.add_parser("carry", help="move links of activities held in a newer plan's period along the crosswalks")
+    carry = plan_sub.add_parser("carry",
+                                help="move links of activities held in a newer plan's period along the crosswalks")
     carry.set_defaults(run=_plan_carry)
     crosswalk = plan_sub.add_parser("crosswalk", help="propose old code → new codes between two plan files")
     crosswalk.add_argument("old", help="a plan file, or bundled")
@@ -188,14 +190,15 @@ def _status(args) -> int:
     plan = _chosen_plan(ctx.plans, ctx.plan, args.plan)
     text = " ".join(args.target)
     question = read_question("" if text.upper() == "PLAN" else text, plan, utc_today())
-    if question.target is None:
+    target = question.target
+    if target is None:
         print(json.dumps({"error": f"no plan item, convention, country or region matches “{text}”"}), file=sys.stderr)
         return 2
     if args.since or args.until:  # --from/--to say the period; else the question's own ("Basel in 2023")
         question = replace(question, period=Period(args.since, args.until))
     with ctx.sessions() as session:
         if args.json:
-            _print_json(status_data(session, plan, question.target, question.period), False)
+            _print_json(status_data(session, plan, target, question.period), False)
         else:
             from handlers.render import render_text
             from handlers.status import render_question
@@ -251,13 +254,14 @@ def _plan_json(plan, code: str | None) -> dict:
         raise SystemExit(f"tapbot: “{code}” is not a code of the plan")
     outcomes = []
     for outcome in plan.outcomes.values():
-        if resolved and resolved not in (outcome.code, outcome.convention) and not resolved.startswith(outcome.code + "."):
+        if (resolved and resolved not in (outcome.code, outcome.convention)
+                and not resolved.startswith(outcome.code + ".")):
             continue
         outcomes.append({
             "code": outcome.code, "convention": outcome.convention, "text": outcome.statement,
             "outputs": [{"code": o.code, "text": o.text} for o in plan.outputs.values() if o.outcome == outcome.code],
-            "indicators": [{"code": i.code, "text": i.text, "output": i.output, "measure": str(i.measure), "unit": i.unit}
-                           for i in plan.indicators_of(outcome.code)],
+            "indicators": [{"code": i.code, "text": i.text, "output": i.output, "measure": str(i.measure),
+                            "unit": i.unit} for i in plan.indicators_of(outcome.code)],
         })
     return {"plan": plan.id, "title": plan.title, "outcomes": outcomes}
 

@@ -1,6 +1,7 @@
 """The terminal channel: `tapbot chat`. Also the harness tests use to talk to the bot."""
 from __future__ import annotations
 
+import contextlib
 import getpass
 import sys
 from collections.abc import Iterable, Iterator
@@ -65,10 +66,8 @@ def run_chat(ctx: Context, user: str | None, stdin: TextIO = sys.stdin, stdout: 
         for _, reply in channel.converse(stdin):
             print(render_text(reply), end="\n\n", file=stdout, flush=True)
         return
-    try:
+    with contextlib.suppress(ImportError):
         import readline  # noqa: F401  — arrow-key history where the platform has it
-    except ImportError:
-        pass
     print(with_examples(HINT, ctx.plan), file=stdout)
     print(PASTE_ON, end="", file=stdout, flush=True)
     try:

@@ -13,7 +13,8 @@ from storage.models import Activity
 
 ACTIVITY_COLUMNS = [
     "id", "title", "kind", "modality", "start_date", "end_date", "country", "countries", "organiser",
-    "participants", "women", "men", "products", "product_kind", "centre", "status", "indicators", "logged_by", "channel", "logged_at", "message",
+    "participants", "women", "men", "products", "product_kind", "centre", "status", "indicators", "logged_by",
+    "channel", "logged_at", "message",
 ]
 INDICATOR_COLUMNS = ["convention", "outcome", "indicator", "text", "measure", "unit", "value", "activities",
                      "participants", "women", "men", "sex_not_stated", "countries", "non_parties",
@@ -27,7 +28,8 @@ def activity_rows(ctx: Context):
         for a in session.scalars(query.execution_options(yield_per=1000)):
             yield [a.id, a.title, a.kind, a.modality or "", _iso(a.start_date), _iso(a.end_date), a.country or "",
                    " ".join(c.country for c in a.countries), a.organiser or "", _n(a.participants), _n(a.women),
-                   _n(a.men), _n(a.products), a.product_kind or "", a.centre or "", a.status, " ".join(l.indicator_code for l in a.links if l.plan_id == ctx.plan.id),
+                   _n(a.men), _n(a.products), a.product_kind or "", a.centre or "", a.status,
+                   " ".join(link.indicator_code for link in a.links if link.plan_id == ctx.plan.id),
                    a.user_name or a.user_id, a.channel, a.created_at.isoformat(timespec="seconds"), a.raw_text]
 
 

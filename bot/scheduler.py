@@ -16,6 +16,7 @@ sends what is due, prints console digests, and exits.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import os
 import signal
@@ -24,14 +25,15 @@ import threading
 import uuid
 from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from functools import partial
+from typing import cast
 
 from apscheduler.jobstores.base import JobLookupError
 from apscheduler.jobstores.memory import MemoryJobStore
 from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
 from apscheduler.schedulers.background import BackgroundScheduler
-from sqlalchemy import Engine, and_, or_, select, update
+from sqlalchemy import CursorResult, Engine, and_, or_, select, update
 from sqlalchemy.exc import IntegrityError, OperationalError, ProgrammingError
 
 from bot.config import Settings
@@ -60,7 +62,7 @@ SendFunction = Callable[[Destination, Reply], None]
 
 
 def utcnow() -> datetime:
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 def worker_name() -> str:
@@ -151,20 +153,21 @@ class DigestSender:
             and_(DigestDelivery.state == "claimed", DigestDelivery.claimed_at < stale),
         )
         with self.ctx.sessions() as session:
+            # (An UPDATE's result is a CursorResult, which has the row count.)
             # A claim that keeps dying (a crash while building or sending) stops here.
-            exhausted = session.execute(
+            exhausted = cast(CursorResult, session.execute(
                 update(DigestDelivery)
                 .where(DigestDelivery.id == delivery_id, DigestDelivery.state == "claimed",
                        DigestDelivery.claimed_at < stale, DigestDelivery.attempts >= MAX_ATTEMPTS)
                 .values(state="failed", next_attempt_at=None,
-                        last_error=f"the sending process stopped {MAX_ATTEMPTS} times")).rowcount
+                        last_error=f"the sending process stopped {MAX_ATTEMPTS} times"))).rowcount
             if exhausted:
                 session.commit()
                 return False
-            claimed = session.execute(
+            claimed = cast(CursorResult, session.execute(
                 update(DigestDelivery).where(DigestDelivery.id == delivery_id, retryable)
                 .values(state="claimed", claimed_at=now, claimed_by=self.worker, next_attempt_at=None,
-                        attempts=DigestDelivery.attempts + 1)).rowcount
+                        attempts=DigestDelivery.attempts + 1))).rowcount
             session.commit()
             return claimed == 1
 
@@ -193,14 +196,14 @@ class DigestSender:
 
     def _prepare(self, delivery_id: int) -> tuple[Destination, Reply, str]:
         with self.ctx.sessions() as session:
-            delivery = session.get(DigestDelivery, delivery_id)
+            delivery = session.get_one(DigestDelivery, delivery_id)
             subscription = delivery.subscription
             schedule = Schedule.of(subscription)
             due = as_utc(delivery.due_at)
             days = (delivery.period_end - delivery.period_start).days + 1
             period = Period(delivery.period_start, delivery.period_end, due - timedelta(days=days), due)
             plan, problem = subscription_plan(self.ctx, subscription)
-            if problem:
+            if plan is None:
                 raise LookupError(problem)
             reply = build_digest(session, plan, subscription.scope, schedule, period,
                                  today=due.astimezone(schedule.zone).date(),
@@ -227,7 +230,7 @@ class DigestSender:
     def _finish(self, delivery_id: int, now: datetime, state: str, error: str | None,
                 destination: Destination, period: str, text: str | None = None) -> Outcome:
         with self.ctx.sessions() as session:
-            delivery = session.get(DigestDelivery, delivery_id, with_for_update=True)
+            delivery = session.get_one(DigestDelivery, delivery_id, with_for_update=True)
             if delivery.state != "claimed" or delivery.claimed_by != self.worker:
                 # Our claim timed out and another process took over: a second message may exist.
                 log.error("digest %s: claim lost to %s while sending", delivery_id, delivery.claimed_by)
@@ -288,7 +291,7 @@ class DigestScheduler:
         self.ctx = ctx
         self.clock = clock
         self.scheduler = BackgroundScheduler(
-            timezone=timezone.utc,
+            timezone=UTC,
             # One catch-up run however many were missed, however late: the outbox keeps it once.
             job_defaults={"coalesce": True, "misfire_grace_time": None, "max_instances": 1},
         )
@@ -317,10 +320,8 @@ class DigestScheduler:
         wanted = {job_id(s.id): s for s in subscriptions}
         for job in self.scheduler.get_jobs(jobstore=DIGESTS):
             if job.id not in wanted:
-                try:
+                with contextlib.suppress(JobLookupError):  # another process removed it first
                     self.scheduler.remove_job(job.id, jobstore=DIGESTS)
-                except JobLookupError:
-                    pass  # another process removed it first
         for jid, subscription in wanted.items():
             schedule = Schedule.of(subscription)
             starts_at = as_utc(subscription.starts_at)

@@ -33,8 +33,20 @@ from slack_sdk.web.async_client import AsyncWebClient
 from bot.config import Settings, secret
 from bot.delivery import DeliveryError
 from bot.slack_blocks import (
-    COMMAND_ACTION, EDIT_FORM, INDICATORS, LINK_FORM, LOG_FORM, OPEN_FORM_ACTION, PICK_INDICATOR_ACTION,
-    form_errors, form_values, home_view, indicator_choices, link_modal, log_modal, message,
+    COMMAND_ACTION,
+    EDIT_FORM,
+    INDICATORS,
+    LINK_FORM,
+    LOG_FORM,
+    OPEN_FORM_ACTION,
+    PICK_INDICATOR_ACTION,
+    form_errors,
+    form_values,
+    home_view,
+    indicator_choices,
+    link_modal,
+    log_modal,
+    message,
 )
 from handlers.context import Context
 from handlers.dispatch import dispatch, failure_reply, kept_reply, quick_reply
@@ -108,7 +120,7 @@ def web_client(settings: Settings) -> AsyncWebClient:
     )
 
 
-def build_bolt_app(settings: Settings, slack: "SlackListeners") -> AsyncApp:
+def build_bolt_app(settings: Settings, slack: SlackListeners) -> AsyncApp:
     # Request verification (signature and a 5-minute age limit) is bolt's default and stays on.
     bolt = AsyncApp(client=web_client(settings), signing_secret=secret(settings.slack_signing_secret), name="tapbot")
     bolt.middleware(slack.keep_before_ack)
@@ -272,6 +284,7 @@ class SlackListeners:
         """Handle a message (from the inbox when `key` is set) and answer where it came from."""
         incoming = self._incoming(payload["text"], payload["user"], payload["channel"])
         incoming = replace(incoming, event_key=key or event_key)
+        reply: Reply | None
         if payload.get("files") and not payload["text"].strip():
             reply = files_reply()
         else:
@@ -332,11 +345,13 @@ class SlackListeners:
             await self._safely(client.chat_postMessage(channel=user, **message(reply)), "chat.postMessage")
         elif reply.kind is ReplyKind.DONE:  # the message it was on is spent: show what happened in its place
             await self._post_result(client, user, metadata, reply)
-        elif not await self._safely(respond(response_type="ephemeral", replace_original=False, **message(reply)),
-                                    "response_url"):  # it expires after 30 minutes: tell the presser directly
-            if not await self._safely(client.chat_postEphemeral(channel=conversation, user=user, **message(reply)),
-                                      "chat.postEphemeral"):  # a channel tapbot is not in
-                await self._safely(client.chat_postMessage(channel=user, **message(reply)), "chat.postMessage")
+        # The response_url expires after 30 minutes: then tell the presser directly, and by DM
+        # in a channel tapbot is not in.
+        elif (not await self._safely(respond(response_type="ephemeral", replace_original=False, **message(reply)),
+                                     "response_url")
+              and not await self._safely(client.chat_postEphemeral(channel=conversation, user=user,
+                                                                   **message(reply)), "chat.postEphemeral")):
+            await self._safely(client.chat_postMessage(channel=user, **message(reply)), "chat.postMessage")
 
     async def on_open_form(self, ack, body: dict, action: dict, respond, client: AsyncWebClient) -> None:
         await ack()
@@ -350,9 +365,10 @@ class SlackListeners:
 
     async def on_pick_indicator(self, ack, body: dict, action: dict, client: AsyncWebClient) -> None:
         await ack()
-        metadata = {"activity_id": int(action["value"]), "channel": (body.get("channel") or {}).get("id"),
+        activity_id = int(action["value"])
+        metadata = {"activity_id": activity_id, "channel": (body.get("channel") or {}).get("id"),
                     "response_url": body.get("response_url")}
-        view = link_modal(self.ctx.plan, metadata["activity_id"], metadata)
+        view = link_modal(self.ctx.plan, activity_id, metadata)
         await self._safely(client.views_open(trigger_id=body["trigger_id"], view=view), "views.open")
 
     async def on_indicator_options(self, ack, payload: dict) -> None:

@@ -13,7 +13,7 @@ from handlers.forms import indicator_options
 from handlers.log import KIND_LABELS, MODALITY_LABELS
 from handlers.messages import Reply
 from handlers.render import render_text
-from plan_data.countries import REGIONS, all_countries, get_country
+from plan_data.countries import REGIONS, all_countries, country_name, get_country
 from plan_data.loader import Plan
 
 COMMAND_ACTION = "tap_cmd"  # a button that sends its value as a command; ids are tap_cmd_0, tap_cmd_1…
@@ -80,7 +80,7 @@ def table_text(columns: list[str], rows: list[list[str]]) -> str:
     """A compact table in a code block, cut to fit one section (measured as Slack counts: escaped)."""
     cells = [[_cut(str(c), TABLE_CELL_MAX) for c in row] for row in [columns, *rows]]
     widths = [max(len(row[i]) for row in cells) for i in range(len(columns))]
-    lines = [escape("  ".join(c.ljust(w) for c, w in zip(row, widths)).rstrip()) for row in cells]
+    lines = [escape("  ".join(c.ljust(w) for c, w in zip(row, widths, strict=False)).rstrip()) for row in cells]
     lines.insert(1, "  ".join("-" * w for w in widths))
     out: list[str] = []
     room = SECTION_MAX - len("``````") - len(f"… and {len(lines)} more rows") - 1
@@ -249,7 +249,7 @@ def _country_groups() -> list[dict]:
 
 
 def _country_option(code: str) -> dict:
-    return {"text": plain(get_country(code).name, 75), "value": code}
+    return {"text": plain(country_name(code), 75), "value": code}
 
 
 def _str(value) -> str | None:

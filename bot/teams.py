@@ -21,11 +21,16 @@ from dataclasses import dataclass
 import aiohttp
 from aiohttp import web
 from jwt import InvalidTokenError, PyJWKClient, PyJWKClientConnectionError
-from microsoft_agents.activity import Activity, ActivityTypes, Attachment, ConversationReference
+from microsoft_agents.activity import Activity, ActivityTypes, Attachment, ConversationReference, TurnContextProtocol
 from microsoft_agents.authentication.msal import MsalAuth
 from microsoft_agents.hosting.aiohttp import CloudAdapter, jwt_authorization_decorator
 from microsoft_agents.hosting.core import (
-    ActivityHandler, AgentAuthConfiguration, AuthTypes, ClaimsIdentity, ConnectionManager, TurnContext,
+    ActivityHandler,
+    AgentAuthConfiguration,
+    AuthTypes,
+    ClaimsIdentity,
+    ConnectionManager,
+    TurnContext,
 )
 from microsoft_agents.hosting.core.authorization.jwt import jwt_token_validator
 from msal import ConfidentialClientApplication
@@ -125,7 +130,7 @@ class TapbotAgent(ActivityHandler):
         self._stored: dict[str, tuple[dict, str | None]] = {}
         self._answers: dict[int, tuple[Reply, Activity]] = {}
 
-    async def on_message_activity(self, context: TurnContext) -> None:
+    async def on_message_activity(self, context: TurnContextProtocol) -> None:
         activity = context.activity
         values = activity.value if isinstance(activity.value, dict) else {}
         incoming = to_incoming(activity, values)
@@ -156,9 +161,10 @@ class TapbotAgent(ActivityHandler):
         self._answers[id(reply)] = (reply, answer)
         return answer
 
-    async def on_members_added_activity(self, members_added, context: TurnContext) -> None:
+    async def on_members_added_activity(self, members_added, context: TurnContextProtocol) -> None:
         activity = context.activity
-        if not any(member.id == activity.recipient.id for member in members_added):
+        recipient = activity.recipient
+        if recipient is None or not any(member.id == recipient.id for member in members_added):
             return  # someone else joined; the bot greets only when it is added itself
         await asyncio.to_thread(remember_conversation, self.ctx.sessions, CHANNEL, conversation_id(activity),
                                 stored_reference(activity), activity.local_timezone)
@@ -251,7 +257,7 @@ class _CleanedRequest:
 
 
 class _InboundAdapter(CloudAdapter):
-    async def process(self, request: web.Request, agent) -> web.StreamResponse:
+    async def process(self, request: web.Request, agent) -> web.Response:
         return self._to_aiohttp_response(await self.process_request(_CleanedRequest(request), agent))
 
 
@@ -289,7 +295,7 @@ class _Card(dict):
     """A card as an attachment's content. The SDK deep-copies every activity it sends; a card
     is never changed once built (a cached one is shared), so the copy would be wasted work."""
 
-    def __deepcopy__(self, memo: dict) -> "_Card":
+    def __deepcopy__(self, memo: dict) -> _Card:
         return self
 
 
@@ -329,6 +335,7 @@ async def send_proactive(settings: Settings, reference: dict, reply: Reply,
             if config.ANONYMOUS_ALLOWED:
                 await adapter.continue_conversation_with_claims(ClaimsIdentity(), continuation, send)
             else:
+                assert config.CLIENT_ID is not None  # auth_configuration sets it with the other credentials
                 await adapter.continue_conversation(config.CLIENT_ID, continuation, send)
     except TokenUnavailable as error:
         # The error's own text is logged where it happened (_Msal); what is kept may be shown in chat.
@@ -337,7 +344,7 @@ async def send_proactive(settings: Settings, reference: dict, reply: Reply,
         raise DeliveryError(f"Teams did not answer within {SEND_TIMEOUT:.0f} s") from error
 
 
-def _adapter(config: AgentAuthConfiguration) -> CloudAdapter:
+def _adapter(config: AgentAuthConfiguration) -> _InboundAdapter:
     connections = ConnectionManager(provider_factory=_Msal, connections_configurations={"SERVICE_CONNECTION": config})
     adapter = _InboundAdapter(connection_manager=connections)
     adapter.on_turn_error = _on_turn_error

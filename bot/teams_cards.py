@@ -13,7 +13,7 @@ from handlers.examples import with_examples
 from handlers.log import KIND_LABELS, MODALITY_LABELS
 from handlers.messages import Reply, ReplyKind
 from handlers.render import render_text
-from plan_data.countries import get_country
+from plan_data.countries import country_name
 from plan_data.loader import Plan
 
 CONTENT_TYPE = "application/vnd.microsoft.card.adaptive"
@@ -108,7 +108,7 @@ def _card(body: list[dict], actions: list[dict], fallback: str) -> dict:
 
 
 def _text(text: str, wrap: bool = True, **style) -> dict:
-    block = {"type": "TextBlock", "text": markdown(text)}
+    block: dict[str, object] = {"type": "TextBlock", "text": markdown(text)}
     if wrap:
         block["wrap"] = True
     block.update({key: value for key, value in style.items() if value is not None})
@@ -139,7 +139,7 @@ def _table(columns: list[str], rows: list[list[str]]) -> dict:
 
 def _input(name: str, label: str, placeholder: str, value) -> dict:
     if isinstance(value, (list, tuple)):  # an edit form's countries (codes) and indicators
-        value = ", ".join(get_country(v).name if name == "countries" and get_country(v) else str(v) for v in value)
+        value = ", ".join(country_name(v) if name == "countries" else str(v) for v in value)
     value = "" if value is None else str(value)
     if name == "kind":
         element = _choices(KIND_LABELS, value or "workshop")

@@ -40,7 +40,8 @@ def manifest(settings: Settings) -> dict:
     try:
         uuid.UUID(app_id)
     except ValueError:
-        raise ConfigError(f"TEAMS_APP_ID {app_id!r} is not a GUID; copy the Microsoft App ID from the Azure Bot.")
+        raise ConfigError(
+            f"TEAMS_APP_ID {app_id!r} is not a GUID; copy the Microsoft App ID from the Azure Bot.") from None
     plan = load_plans(settings.plan_files).current(utc_today())  # the command examples name its codes
     return {
         "$schema": "https://developer.microsoft.com/en-us/json-schemas/teams/v1.17/MicrosoftTeams.schema.json",
@@ -58,7 +59,7 @@ def manifest(settings: Settings) -> dict:
                      "digest of what was logged and what moved."),
         },
         "icons": {"color": "color.png", "outline": "outline.png"},
-        "accentColor": "#%02X%02X%02X" % ACCENT,
+        "accentColor": "#{:02X}{:02X}{:02X}".format(*ACCENT),
         "bots": [{
             "botId": app_id,
             "scopes": ["personal", "team", "groupChat"],

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import re
 from datetime import date
+from typing import Any
 
 from sqlalchemy.orm import Session
 
@@ -10,7 +11,7 @@ from handlers import parse
 from handlers.counted import read_products
 from handlers.dates import DateError, find_dates
 from handlers.extract import MAX_COUNT, count_problems
-from handlers.log import KIND_LABELS, MODALITY_LABELS, codes_in_plan, activity_reply, status_for
+from handlers.log import KIND_LABELS, MODALITY_LABELS, activity_reply, codes_in_plan, status_for
 from handlers.messages import Action, Field, Incoming, Reply, ReplyKind, Table
 from handlers.render import day, shorten
 from plan_data.centres import find_centre
@@ -94,7 +95,8 @@ def run_list(session: Session, plan: Plan, incoming: Incoming, text: str, today:
             span = _period(query, today)
             if span is None:
                 return error(f"I can't list by “{query}”.",
-                             "list   ·   list mine   ·   list Ghana   ·   list Basel   ·   list 2024   ·   list March 2024")
+                             "list   ·   list mine   ·   list Ghana   ·   list Basel   ·   list 2024   ·   "
+                             "list March 2024")
             kwargs["since"], kwargs["until"] = span
             label = f"Activities · {day(span[0])} – {day(span[1])}"
     activities = store.recent_activities(session, limit=15, **kwargs)
@@ -102,7 +104,8 @@ def run_list(session: Session, plan: Plan, incoming: Incoming, text: str, today:
         return Reply(title=label, lines=["Nothing logged yet. Log one: `log …` (see `help log`)."])
     rows = [[f"#{a.id}", a.start_date.isoformat() if a.start_date else "–", shorten(a.title, 50),
              ", ".join(c.country for c in a.countries) or "–",
-             ", ".join(l.indicator_code + ("" if l.plan_id == plan.id else f" ({l.plan_id})") for l in a.links) or "–"]
+             ", ".join(link.indicator_code + ("" if link.plan_id == plan.id else f" ({link.plan_id})")
+                       for link in a.links) or "–"]
             for a in activities]
     return Reply(title=label, table=Table(["#", "Date", "Title", "Countries", "Indicators"], rows),
                  context=["`show <#>` for details"])
@@ -130,7 +133,8 @@ def run_edit(session: Session, ctx, incoming: Incoming, command: parse.Edit, tod
                        "Fields: " + ", ".join(sorted(set(EDIT_FIELDS) - {"organizer", "country", "date"}))]
         reply.form = "edit_activity"
         return reply
-    changes, problems = {}, []
+    changes: dict[str, Any] = {}
+    problems: list[str] = []
     for name, value in command.changes:
         problem = _read_field(name, value, today, changes)
         if problem:
@@ -200,7 +204,7 @@ def _read_field(name: str, value: str, today: date, out: dict) -> str | None:
                 resolve_country(p.strip()) for p in re.split(r"\band\b", part)]
             if None in found:
                 return f"I don't know the country “{part}”."
-            codes += [country.code for country in found]
+            codes += [country.code for country in found if country]
         out["countries"] = list(dict.fromkeys(codes))
         out["country"] = codes[0] if codes else None
     elif kind == "kind":
@@ -262,7 +266,7 @@ def run_link(session: Session, ctx, incoming: Incoming, command: parse.Link | pa
     if isinstance(activity, Reply):
         return activity
     # The activity's plan: the one it is linked in, else the one whose period holds its dates.
-    linked_in = {l.plan_id for l in activity.links} & set(ctx.plans.by_id)
+    linked_in = {link.plan_id for link in activity.links} & set(ctx.plans.by_id)
     plan = ctx.plans.by_id[min(linked_in)] if len(linked_in) == 1 else ctx.plan_for(activity.start_date,
                                                                                        activity.end_date)
     codes = list(command.codes)
@@ -300,7 +304,8 @@ def run_attendees(session: Session, ctx, incoming: Incoming,
     activity = _changeable(session, ctx, incoming, command.activity_id)
     if isinstance(activity, Reply):
         return activity
-    people, problems = [], []
+    people: list[dict[str, Any]] = []
+    problems: list[str] = []
     if isinstance(command, parse.AttendeesAdd):
         for person in command.people:
             code = _country_code(person.country, problems)
@@ -349,7 +354,8 @@ def _country_code(typed: str | None, problems: list[str]) -> str | None:
 def _attendee_list(activity: Activity) -> Reply:
     rows = []
     for a in activity.attendees:
-        country = get_country(a.country).name if a.country and get_country(a.country) else "–"
+        known = get_country(a.country) if a.country else None
+        country = known.name if known else "–"
         who = a.name or (f"{a.count} people" if a.count != 1 else "(unnamed)")
         rows.append([who, a.organisation or "–", country, a.sex or "–", a.role or "–"])
     fields = [Field("Attendees listed", str(activity.attendee_count)),
@@ -359,5 +365,6 @@ def _attendee_list(activity: Activity) -> Reply:
         fields.append(Field("Participants stated", str(activity.participants)))
     return Reply(title=f"Attendees of #{activity.id} · {activity.title}", fields=fields,
                  table=Table(["Name", "Organisation", "Country", "Sex", "Role"], rows) if rows else None,
-                 lines=[] if rows else [f"None yet. `{parse.ATTENDEE_EXAMPLE.splitlines()[0].replace('12', str(activity.id))}`"],
+                 lines=[] if rows else [
+                     f"None yet. `{parse.ATTENDEE_EXAMPLE.splitlines()[0].replace('12', str(activity.id))}`"],
                  activity_id=activity.id, personal=bool(rows))

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
@@ -13,7 +13,7 @@ from plan_data.loader import Plan, Plans
 
 
 def utc_today() -> date:
-    return datetime.now(timezone.utc).date()
+    return datetime.now(UTC).date()
 
 
 @dataclass(frozen=True)
@@ -25,7 +25,8 @@ class Context:
     # Status replies reused until the data changes (see handlers.status.StatusCache).
     status_cache: StatusCache = field(default_factory=StatusCache, compare=False)
     # Every loaded plan, by id (the current plan among them); just `plan` when not given.
-    plans: Plans | None = None
+    # Never None once built: __post_init__ fills it in, which mypy cannot see in a default.
+    plans: Plans = None  # type: ignore[assignment]
 
     def __post_init__(self):
         if self.plans is None:

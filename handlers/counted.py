@@ -34,12 +34,14 @@ _FIELD_LABELS = {"produced": None, "products": None, "produit": None, "produits"
 # "produced: 2 case studies", "guidance: Inventory guidance on PFAS", "submissions: 3".
 _FIELD = re.compile(r"\b(?P<label>" + "|".join(_FIELD_LABELS) + r")\s*[:=]\s*(?P<value>[^;\n]+)", re.I)
 # "2 case studies on BAT/BEP published", "trois études de cas", "dos inventarios".
-_COUNTED = re.compile(r"(?<![\w.,])" + _COUNT + r"\s+(?:new\s+|nouvelles?\s+|nuevos?\s+|nuevas?\s+|national\s+|regional\s+)?"
+_COUNTED = re.compile(r"(?<![\w.,])" + _COUNT
+                      + r"\s+(?:new\s+|nouvelles?\s+|nuevos?\s+|nuevas?\s+|national\s+|regional\s+)?"
                       r"(?P<what>" + "|".join(f"(?P<{k}>{v})" for k, v in PRODUCT_WORDS.items()) + r")\b", re.I)
 _ANY_PRODUCT = re.compile("|".join(f"(?P<{k}>{v})" for k, v in PRODUCT_WORDS.items()), re.I)
 # "hosted from Geneva", "hosted by Kenya", "accueilli par le Sénégal", "organizado desde Panamá".
 _HOSTED = re.compile(r"\b(?:host(?:ed)?\s+(?:from|in|by)|accueilli[e]?\s+(?:par|depuis|à)|"
-                     r"organis[ée]e?\s+depuis|organizad[oa]\s+desde|desde)\s+(?P<where>[^,;.()]+(?:,\s*[^,;.()]+)?)", re.I)
+                     r"organis[ée]e?\s+depuis|organizad[oa]\s+desde|desde)"
+                     r"\s+(?P<where>[^,;.()]+(?:,\s*[^,;.()]+)?)", re.I)
 _PARTICIPANTS_FROM = re.compile(r"(?:participants?|attendees|people|experts|officials|participantes?)\s+"
                                 r"(?:from|de|des|del)\s+(?P<who>[^.;]+)", re.I)
 
@@ -57,8 +59,8 @@ def read_products(text: str) -> tuple[int, str] | None:
         kind = _FIELD_LABELS[field["label"].casefold()]
         value = field["value"].strip()
         counted = _COUNTED.search(value)
-        if counted:
-            return _number(counted["n"]), next(k for k in PRODUCT_WORDS if counted[k])
+        if counted and (n := _number(counted["n"])) is not None:
+            return n, next(k for k in PRODUCT_WORDS if counted[k])
         number = re.match(r"\d{1,4}\b", value)
         if kind is None:
             named = _ANY_PRODUCT.search(value)
@@ -67,8 +69,8 @@ def read_products(text: str) -> tuple[int, str] | None:
             # "guidance: Inventory guidance on PFAS" is one; "submissions: 3" is three.
             return (int(number[0]) if number else 1), kind
     counted = _COUNTED.search(text)
-    if counted:
-        return _number(counted["n"]), next(k for k in PRODUCT_WORDS if counted[k])
+    if counted and (n := _number(counted["n"])) is not None:
+        return n, next(k for k in PRODUCT_WORDS if counted[k])
     # A portal update is an event, not a thing made in numbers: named, it is one.
     updated = re.search(PRODUCT_WORDS["portal_update"], text, re.I)
     return (1, "portal_update") if updated else None

@@ -236,7 +236,8 @@ def _raw(m: re.Match[str], text: str) -> str:
     return _LEAD_WORD.sub("", text[m.start():m.end()])
 
 
-def _from_words(m: re.Match[str], text: str, today: date, planned: bool, day_first: bool) -> tuple[int, DateSpan] | None:
+def _from_words(m: re.Match[str], text: str, today: date, planned: bool,
+                day_first: bool) -> tuple[int, DateSpan] | None:
     g = m.groupdict()
     month_group = "m1" if g.get("m1") else "m2"
     has_year = bool(g.get("y1") or g.get("y2"))
@@ -259,19 +260,20 @@ def _from_iso(m: re.Match[str], text: str, today: date, planned: bool, day_first
     return _RANK_FULL, _span(y1, m1, d1, y2, m2, d2, _raw(m, text), m.span())
 
 
-def _from_numeric(m: re.Match[str], text: str, today: date, planned: bool, day_first: bool) -> tuple[int, DateSpan | DateError]:
+def _from_numeric(m: re.Match[str], text: str, today: date, planned: bool,
+                  day_first: bool) -> tuple[int, DateSpan | DateError]:
     """Day-first or month-first, whichever is possible; both possible is asked."""
     g = m.groupdict()
     raw, span = _raw(m, text), m.span()
     if g.get("d1"):  # 28-30/11/2023
         return _RANK_FULL, _span(int(g["y2"]), int(g["m"]), int(g["d1"]), int(g["y2"]), int(g["m"]),
                                  int(g["d2"]), raw, span)
-    a1, b1, a2, b2 = (_int(g.get(k)) for k in ("a1", "b1", "a2", "b2"))
+    a1, b1 = int(g["a1"]), int(g["b1"])  # every numeric pattern has a first date
+    a2, b2 = (int(g["a2"]), int(g["b2"])) if g.get("a2") else (a1, b1)
     y2 = int(g["y2"]) if g.get("y2") else int(g["y1"])
     y1 = int(g["y1"]) if g.get("y1") else y2
-    if a2 is None:
-        a2, b2 = a1, b1
-    readings, first_error = [], None
+    readings: list[DateSpan] = []
+    first_error: DateError | None = None
     for reads_day_first in (True, False):
         parts = (b1, a1, b2, a2) if reads_day_first else (a1, b1, a2, b2)  # as (month, day) pairs
         try:
@@ -280,6 +282,7 @@ def _from_numeric(m: re.Match[str], text: str, today: date, planned: bool, day_f
             first_error = first_error or error
     readings = list(dict.fromkeys(readings))
     if not readings:
+        assert first_error is not None  # each reading failed with one
         raise first_error
     if len(readings) == 1:
         return _RANK_FULL, readings[0]
@@ -298,7 +301,8 @@ def describe_span(found: DateSpan) -> str:
     return f"{_fmt(found.start)} – {_fmt(found.end)}"
 
 
-def _from_relative(m: re.Match[str], text: str, today: date, planned: bool, day_first: bool) -> tuple[int, DateSpan] | None:
+def _from_relative(m: re.Match[str], text: str, today: date, planned: bool,
+                   day_first: bool) -> tuple[int, DateSpan] | None:
     g = m.groupdict()
     start = end = None
     if g["today"]:
@@ -364,9 +368,9 @@ def find_dates(text: str, today: date, planned: bool = False, day_first: bool = 
             a, b = m.span()
             work = work[:a] + "\0" * (b - a) + work[b:]
     # A wrong date is reported even when another date is fine: it is a typo to fix.
-    wrong = [f for f in found if isinstance(f[2], DateError) and f[0] < _RANK_AMBIGUOUS]
+    wrong = [(at, f) for rank, at, f in found if isinstance(f, DateError) and rank < _RANK_AMBIGUOUS]
     if wrong:
-        raise min(wrong, key=lambda f: f[1])[2]
+        raise min(wrong, key=lambda w: w[0])[1]
     if not found:
         return None
     best = min(found, key=lambda f: (f[0], f[1]))[2]

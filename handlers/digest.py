@@ -14,7 +14,7 @@ from __future__ import annotations
 import re
 import zoneinfo
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from functools import lru_cache
 
 from apscheduler.triggers.cron import CronTrigger
@@ -29,7 +29,6 @@ from plan_data.loader import Plan
 from storage.models import ConversationRef, DigestDelivery, DigestSubscription
 
 DIGEST_EXAMPLE = "digest weekly monday 09:00 Geneva\ndigest daily 08:30 Nairobi SC\ndigest monthly 1st 10:00 Panama"
-CADENCES = ("daily", "weekly", "monthly")
 WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 DEFAULT_HOUR, DEFAULT_MINUTE, DEFAULT_WEEKDAY, DEFAULT_DAY = 9, 0, 0, 1
 
@@ -180,14 +179,14 @@ def current_period(schedule: Schedule, now: datetime) -> Period:
 
 def as_utc(moment: datetime) -> datetime:
     """An aware UTC datetime; SQLite gives back the UTC values it stored without their zone."""
-    return moment.replace(tzinfo=timezone.utc) if moment.tzinfo is None else moment.astimezone(timezone.utc)
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
 
 
 def when_text(moment: datetime, zone: str) -> str:
     """"Mon 23 June 2025, 09:00 Europe/Zurich (07:00 UTC)"."""
     moment = as_utc(moment)
     local = moment.astimezone(zoneinfo.ZoneInfo(zone))
-    utc = moment.astimezone(timezone.utc)
+    utc = moment.astimezone(UTC)
     text = f"{local:%a} {local.day} {local:%B %Y}, {local:%H:%M} {zone}"
     return text if zone == "UTC" else f"{text} ({utc:%H:%M} UTC)"
 
@@ -306,7 +305,8 @@ def _parse_subscribe(words: list[str], plan: Plan) -> DigestCommand:
         elif (m := _ORDINAL.match(low)) or (low.isdigit() and cadence == "monthly" and day is None):
             day = int(m.group(1)) if m else int(low)
             if not 1 <= day <= 28:
-                return Problem("A monthly digest goes out on a day from the 1st to the 28th, so that every month has it.")
+                return Problem("A monthly digest goes out on a day from the 1st to the 28th, "
+                               "so that every month has it.")
         elif low in _FILLER:
             pass
         else:
@@ -369,7 +369,8 @@ def _zone_and_scope(words: list[str], plan: Plan):
         i += length
     if unknown:
         return Problem(f"I don't know “{' '.join(unknown)}”: give a time zone as a city (Geneva, Nairobi, "
-                       f"Panama) or a zone name (Europe/Zurich), and a filter as a convention or outcome ({_scope_examples(plan)}).")
+                       f"Panama) or a zone name (Europe/Zurich), and a filter as a convention or outcome "
+                       f"({_scope_examples(plan)}).")
     return zone, zone_typed, scope, tuple(notes)
 
 
@@ -378,7 +379,7 @@ def _zone_and_scope(words: list[str], plan: Plan):
 
 def run_digest(session: Session, ctx: Context, incoming: Incoming, args: str,
                now: datetime | None = None) -> Reply:
-    now = now or datetime.now(timezone.utc)
+    now = now or datetime.now(UTC)
     from handlers.plans import conversation_plan
 
     plan = conversation_plan(session, ctx, incoming)  # a new subscription follows this plan
@@ -458,14 +459,13 @@ def _not_yours() -> Reply:
 
 def _subscribe(session: Session, ctx: Context, plan: Plan, incoming: Incoming, request: Subscribe,
                now: datetime) -> Reply:
-    zone_note = None
     zone = request.zone
     if zone:
         shown = request.zone_typed or zone
         zone_note = zone if shown.lower() == zone.lower() else f"{zone} (for “{shown}”)"
     else:
         zone = conversation_zone(session, incoming.channel, incoming.conversation_id)
-        zone_note = f"{zone} (this conversation's time zone)" if zone else None
+        zone_note = f"{zone} (this conversation's time zone)" if zone else ""
     if not zone:
         zone = "UTC"
         zone_note = "UTC (no time zone given: add a city, e.g. `digest weekly monday 09:00 Geneva`)"
@@ -474,7 +474,8 @@ def _subscribe(session: Session, ctx: Context, plan: Plan, incoming: Incoming, r
         hour=DEFAULT_HOUR if request.hour is None else request.hour,
         minute=DEFAULT_MINUTE if request.minute is None else request.minute,
         timezone=zone,
-        weekday=(DEFAULT_WEEKDAY if request.weekday is None else request.weekday) if request.cadence == "weekly" else None,
+        weekday=((DEFAULT_WEEKDAY if request.weekday is None else request.weekday)
+                 if request.cadence == "weekly" else None),
         day_of_month=(request.day_of_month or DEFAULT_DAY) if request.cadence == "monthly" else None,
     )
     subscription = session.scalars(select(DigestSubscription).where(
@@ -549,6 +550,7 @@ def delivery_text(delivery: DigestDelivery | None, zone: str) -> str:
         return "none yet"
     period = date_range(delivery.period_start, delivery.period_end)
     if delivery.state == "sent":
+        assert delivery.sent_at is not None  # stored with the state
         return f"{period}: sent {when_text(delivery.sent_at, zone)}"
     if delivery.state == "claimed":
         return f"{period}: being sent (attempt {delivery.attempts})"
@@ -568,9 +570,9 @@ def _list(session: Session, ctx: Context, incoming: Incoming, now: datetime) -> 
     for subscription in subscriptions:
         schedule = Schedule.of(subscription)
         plan, problem = subscription_plan(ctx, subscription)
-        if problem:
-            lines.append(f"*{sentence(schedule.describe())} {subscription.timezone}* — {subscription.scope or 'whole plan'}"
-                         f" ({subscription.plan_id})")
+        if plan is None:
+            lines.append(f"*{sentence(schedule.describe())} {subscription.timezone}* — "
+                         f"{subscription.scope or 'whole plan'} ({subscription.plan_id})")
             off = f"digest off {subscription.scope}".strip()
             lines.append(f"  not sent: {problem}. `{off}` stops it; `digest {schedule.cadence} <scope>` "
                          f"subscribes under the plan {ctx.plan.period}.")
@@ -593,10 +595,11 @@ def _now(session: Session, ctx: Context, incoming: Incoming, scope: str | None, 
     chosen = next((s for s in subscriptions if scope is None or s.scope == scope), None)
     plan = ctx.plan
     if chosen is not None:
-        plan, problem = subscription_plan(ctx, chosen)
-        if problem:
+        followed, problem = subscription_plan(ctx, chosen)
+        if followed is None:
             return Reply(title="No digest to make", lines=[f"This conversation's {chosen.scope or 'whole-plan'} digest "
                                                             f"cannot be made: {problem}."], kind=ReplyKind.ERROR)
+        plan = followed
         schedule, scope = Schedule.of(chosen), chosen.scope if scope is None else scope
     else:
         zone = conversation_zone(session, incoming.channel, incoming.conversation_id) or "UTC"

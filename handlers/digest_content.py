@@ -8,7 +8,7 @@ period's last day, its "before" value the same up to the day before the period.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING
 
 from sqlalchemy.orm import Session
@@ -17,7 +17,7 @@ from handlers.log import KIND_LABELS
 from handlers.messages import Reply
 from handlers.render import shorten
 from handlers.status import indicator_figures, women_share
-from plan_data.countries import get_country
+from plan_data.countries import country_name, get_country
 from plan_data.loader import Plan
 from storage import status as figures_db
 from storage.status import DataGaps, Figures
@@ -82,7 +82,7 @@ def _groups(plan: Plan, scope: str) -> dict[str, list[str]]:
 
 
 def digest_data(session: Session, plan: Plan, scope: str, first_day: date, last_day: date, today: date,
-                coming_up_days: int = 28, logged_between=None) -> DigestData:
+                coming_up_days: int = 28, logged_between: tuple[datetime, datetime] | None = None) -> DigestData:
     outcomes = scope_outcomes(plan, scope)
     codes = [i.code for i in plan.indicators_of(scope)] if scope else list(plan.indicators)
     in_scope = outcomes if outcomes is not None else list(plan.outcomes)
@@ -158,7 +158,7 @@ def sentence(text: str) -> str:
 
 
 def _country_names(codes: list[str]) -> str:
-    return ", ".join(get_country(c).name if get_country(c) else c for c in codes)
+    return ", ".join(country_name(c) for c in codes)
 
 
 def _kinds_text(kinds: dict[str, int]) -> str:
@@ -180,10 +180,12 @@ def render_digest(plan: Plan, scope: str, schedule: Schedule, data: DigestData, 
     if t.activities:
         lines.append(f"*{t.activities} {'activity' if t.activities == 1 else 'activities'} held*: "
                      f"{_kinds_text(data.kinds)} · {t.participants:,} participants · "
-                     f"{women_share(t)} women · {len(t.countries)} {'country' if len(t.countries) == 1 else 'countries'}")
+                     f"{women_share(t)} women · "
+                     f"{len(t.countries)} {'country' if len(t.countries) == 1 else 'countries'}")
         for activity in data.activities:
             when = activity.end_date or activity.start_date
-            where = f" ({get_country(activity.country).name})" if activity.country and get_country(activity.country) else ""
+            country = get_country(activity.country) if activity.country else None
+            where = f" ({country.name})" if country else ""
             lines.append(f"• #{activity.id} {when:%d %b} · {shorten(activity.title, 70)}{where}")
         if t.activities > len(data.activities):
             lines.append(f"  … and {t.activities - len(data.activities)} more: `list {data.first_day:%B %Y}`")
@@ -191,7 +193,8 @@ def render_digest(plan: Plan, scope: str, schedule: Schedule, data: DigestData, 
         lines.append("*No activity held in this period* has been logged.")
     if data.logged_late:
         lines.append(f"Also logged in this period: {data.logged_late} earlier "
-                     f"{'activity' if data.logged_late == 1 else 'activities'} (counted in the figures of their dates).")
+                     f"{'activity' if data.logged_late == 1 else 'activities'} "
+                     "(counted in the figures of their dates).")
 
     reached = {group: countries for group, countries in data.newly_reached.items() if countries}
     if reached:
@@ -224,17 +227,20 @@ def render_digest(plan: Plan, scope: str, schedule: Schedule, data: DigestData, 
         gap_lines.append(f"{data.gaps.unlinked} {'activity counts' if data.gaps.unlinked == 1 else 'activities count'}"
                          " toward no indicator: `link <id> <code>`")
     if data.gaps.without_sex:
-        gap_lines.append(f"{data.gaps.without_sex} {'activity has' if data.gaps.without_sex == 1 else 'activities have'}"
+        gap_lines.append(f"{data.gaps.without_sex} "
+                         f"{'activity has' if data.gaps.without_sex == 1 else 'activities have'}"
                          " no participants by sex: `edit <id> women=…`")
     if data.undated:
         gap_lines.append(f"Date missing — not counted: {_ids(data.undated)} (`edit <id> dates=…`)")
     if data.outside_period:
-        gap_lines.append(f"{len(data.outside_period)} linked {'activity' if len(data.outside_period) == 1 else 'activities'}"
+        gap_lines.append(f"{len(data.outside_period)} linked "
+                         f"{'activity' if len(data.outside_period) == 1 else 'activities'}"
                          f" outside {plan.start.year}–{plan.end.year}, not counted: {_ids(data.outside_period)}")
     if data.gaps.overdue:
         ids = ", ".join(f"#{i}" for i in data.gaps.overdue[:SHOWN_OVERDUE]) + (
             f" and {len(data.gaps.overdue) - SHOWN_OVERDUE} more" if len(data.gaps.overdue) > SHOWN_OVERDUE else "")
-        gap_lines.append(f"{len(data.gaps.overdue)} planned {'activity' if len(data.gaps.overdue) == 1 else 'activities'}"
+        gap_lines.append(f"{len(data.gaps.overdue)} planned "
+                         f"{'activity' if len(data.gaps.overdue) == 1 else 'activities'}"
                          f" should have taken place by now ({ids}) and count only once held: its author or "
                          "an admin confirms with `edit <id> status=done` (or `status=cancelled`)")
     lines += gap_lines or ["None: every indicator moved in 6 months and every record is complete."]
@@ -242,7 +248,8 @@ def render_digest(plan: Plan, scope: str, schedule: Schedule, data: DigestData, 
     if data.coming_up:
         lines += ["", "*Coming up*"]
         for activity in data.coming_up:
-            where = f" ({get_country(activity.country).name})" if activity.country and get_country(activity.country) else ""
+            country = get_country(activity.country) if activity.country else None
+            where = f" ({country.name})" if country else ""
             lines.append(f"• {activity.start_date:%a %d %b} · {shorten(activity.title, 70)}{where}")
 
     context = ["Figures as `status` counts them, by each indicator's measure, for activities held "

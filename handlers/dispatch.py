@@ -17,7 +17,13 @@ from sqlalchemy.orm import Session
 
 from handlers import parse
 from handlers.activities import (
-    run_attendees, run_delete, run_edit, run_link, run_list, run_show, run_undo,
+    run_attendees,
+    run_delete,
+    run_edit,
+    run_link,
+    run_list,
+    run_show,
+    run_undo,
 )
 from handlers.context import Context
 from handlers.help import run_help, run_plan, usage_reply
@@ -176,6 +182,7 @@ def _question(session: Session, ctx: Context, incoming: Incoming, text: str, com
     named, text = split_plan(text, ctx.plans)
     plan = named or conversation_plan(session, ctx, incoming)
     reply = run_status(session, plan, text, ctx.status_cache, ctx.today(), command)
-    if len(ctx.plans) > 1 and reply.kind is not ReplyKind.ERROR:  # say which plan answered
-        reply = replace(reply, context=[*reply.context, plans_line(ctx.plans, plan)])
+    others = plans_line(ctx.plans, plan)  # None when it is the only plan loaded
+    if others and reply.kind is not ReplyKind.ERROR:  # say which plan answered
+        reply = replace(reply, context=[*reply.context, others])
     return reply

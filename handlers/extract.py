@@ -92,7 +92,8 @@ _LETTER_PAIR = re.compile(r"\b[FW]\s*(?P<n>\d{1,6})\s*[,/;]?\s*[MH]\s*(?P<men>\d
 # also five million.
 _WOMEN_LETTER = re.compile(_NUM + r"\s?[FW]\b")
 # In Spanish, M and H side by side are mujeres and hombres.
-_MUJERES_HOMBRES = re.compile(_NUM + r"\s?M\b(?=.{0,12}?\d+\s?H\b)|" + _NUM.replace("sign", "sign2").replace("?P<n>", "?P<n2>")
+_MUJERES_HOMBRES = re.compile(_NUM + r"\s?M\b(?=.{0,12}?\d+\s?H\b)|"
+                              + _NUM.replace("sign", "sign2").replace("?P<n>", "?P<n2>")
                               + r"\s?H\b(?=.{0,12}?\d+\s?M\b)")
 _M_FOR_MUJERES = re.compile(_NUM + r"\s?M\b")
 _MEN_LETTER = re.compile(_NUM + r"\s?[MH]\b")  # H: hombres, hommes
@@ -123,7 +124,8 @@ _ROLE_NOUNS = frozenset((
     "analyst auditor coordinator "
     "delegue representant fonctionnaire douanier agent expert inspecteur technicien cadre "
     "delegado representante funcionario aduanero agente experto experta inspector tecnico oficial "
-    "especialista miembro membre estudiante etudiant recycleur reciclador acteur actor").split()) | {"focal point", "point focal", "punto focal"}
+    "especialista miembro membre estudiante etudiant recycleur reciclador acteur actor").split()
+) | {"focal point", "point focal", "punto focal"}
 # Counted before the event, not who came: "230 registered, 180 attended" is 180.
 _BEFORE_EVENT = frozenset("registered invited expected nominated inscrits invites inscritos invitados".split())
 # Words that end the search for a noun: "9 countries", "15 GRULAC countries and experts".
@@ -131,7 +133,8 @@ _NOT_PEOPLE = frozenset((
     "and or from of in at on for with to by per across than over under "
     "country countries party parties region regions city cities day days hour hours "
     "session sessions year years month months week weeks time times "
-    "de des du et en pour avec sur pays region regions jour jours heure heures an ans annee annees mois semaine semaines "
+    "de des du et en pour avec sur pays region regions jour jours heure heures an ans annee annees mois "
+    "semaine semaines "
     "y para con sobre pais paises region regiones dia dias hora horas ano anos mes meses semana semanas").split())
 
 
@@ -176,7 +179,8 @@ def _people_noun(words: str) -> tuple[str, int] | None:
         low = fold(w.group())
         # English and French plurals add -s, Spanish ones -s or -es ("inspectores")
         singulars = {low, low[:-1] if low.endswith("s") else low, low[:-2] if low.endswith("es") else low}
-        one = next((w for w in singulars if w in _TOTAL_NOUNS or w in _ROLE_NOUNS), low[:-1] if low.endswith("s") else low)
+        one = next((w for w in singulars if w in _TOTAL_NOUNS or w in _ROLE_NOUNS),
+                   low[:-1] if low.endswith("s") else low)
         if low in _BEFORE_EVENT:
             return "before", w.end()
         if one in _TOTAL_NOUNS or (low.startswith("pa") and 8 <= len(low) <= 14
@@ -251,7 +255,7 @@ def _read_counts(text: str) -> _Counts:
     roles: list[tuple[int, int, int]] = []  # (start, end, value)
     before_event: list[tuple[int, int]] = []
     labels, work = _take(_TOTAL_LABEL, work, c.spans)
-    totals += [(m.start(), _value(m)) for m in labels + before_women]
+    totals += [(m.start(), value) for m in labels + before_women if (value := _value(m)) is not None]
     for m in _NUMBER_WORDS.finditer(work):
         noun = _people_noun(m.group("words"))
         value = _value(m)
@@ -448,6 +452,7 @@ def _read_languages(text: str) -> list[str]:
         elif m.group("codes"):
             found = [c.lower() for c in re.findall(_UN_CODES, m.group("codes"))]
         else:
+            assert m.lastgroup is not None  # each alternative of _LANGUAGES is a named group
             found = [_LANGUAGE_CODES[w.lower()] for w in _LANG_ITEM.findall(m.group(m.lastgroup))]
         codes += [c for c in found if c not in codes]
     return codes
@@ -517,9 +522,9 @@ def _read_title(text: str, dates: list[tuple[int, int]], counts: list[tuple[int,
     # "Webinar: gender mainstreaming in …": the activity word names what follows the colon.
     if pick + 1 < len(raw) and len(title.split()) <= 2 and text[:raw[pick + 1][0]].rstrip().endswith(":"):
         title = f"{title}: {clauses[pick + 1]}"
-    raw = [c for _, c in raw]
+    untidy = [c for _, c in raw]
     # "Training in Dar es Salaam, Tanzania, on plastic waste": keep the topic.
-    topic = next((c for c in raw[pick + 1:pick + 3] if _TOPIC.match(c)), None)
+    topic = next((c for c in untidy[pick + 1:pick + 3] if _TOPIC.match(c)), None)
     if topic and not re.search(r"\s(?:on|about|sur|sobre)\s", title, re.IGNORECASE):
         title = f"{title} {_TRAILING_FILLER.sub('', topic)}"
     if len(title) > TITLE_MAX:
@@ -584,7 +589,8 @@ def extract_log_fields(text: str, today: date) -> LogFields:
     problems: list[str] = []
     start = end = None
     date_span: tuple[int, int] | None = None
-    year_taken, readings = False, ()
+    year_taken = False
+    readings: tuple[DateSpan, ...] = ()
     try:
         found = find_dates(body, today, planned=status == "planned", day_first=language in ("fr", "es"))
         if found:
@@ -639,15 +645,18 @@ _STATED = re.compile(r"(?<![\w.,])(\d{1,3})\s+(?:[^\W\d][\w-]*\s+){0,2}?(?:count
 # A capitalised phrase of up to four words, joined by the small words of place names
 # ("Dar es Salaam", "Port of Spain", "Santo Domingo de los Colorados").
 _CODE_AFTER_PLACE = re.compile(r"(?<=[^\W\d_]{3}),\s*([A-Z]{2})(?=\s*(?:[,;.)]|$|\s\d|\s[-–—]))")
-_CAPITALISED = re.compile(r"(?<![\w'’])[A-ZÀ-Þ][\w'’.-]*(?:\s+(?:(?:es|of|de|del|la|los|el|do|da)\s+)?[A-ZÀ-Þ][\w'’.-]*){0,3}")
-_PLACE_BEFORE = re.compile(r"(?:\b(?:in|at|à|en|au|aux|dans|desde|from|near|hosted\s+by|city\s+of|ville\s+de|ciudad\s+de)"
+_CAPITALISED = re.compile(r"(?<![\w'’])[A-ZÀ-Þ][\w'’.-]*"
+                          r"(?:\s+(?:(?:es|of|de|del|la|los|el|do|da)\s+)?[A-ZÀ-Þ][\w'’.-]*){0,3}")
+_PLACE_BEFORE = re.compile(r"(?:\b(?:in|at|à|en|au|aux|dans|desde|from|near|hosted\s+by|city\s+of|ville\s+de"
+                           r"|ciudad\s+de)"
                            r"|[,;(/]|\b(?:and|et|y)|[-–—])\s*$", re.IGNORECASE)
 _PLACE_PREPOSITION = re.compile(r"\b(?:in|at|à|en|au|aux|dans|desde|near)\s+$", re.IGNORECASE)
 _PLACE_AFTER = re.compile(r"\s*(?:$|[,;.)/+]|\s[-–—]\s|\b(?:and|et|y)\b|\d)")
 # A day right after a city's name ("Abidjan 12-14 juin", "Nairobi 9 Apr") says where and when.
 _DATE_AFTER = re.compile(r"\s+\d{1,2}(?:\s*[-–/]\s*\d{1,2}|\s+[^\W\d]{3})")
 # Cities named like the conventions: "Basel" here is the Basel Convention.
-_CONVENTION_WORDS = re.compile(r"\s*(?:conventions?|conv\b|cop\b|protocol|secretariat|/|&|,?\s+(?:Rotterdam|Stockholm))",
+_CONVENTION_WORDS = re.compile(r"\s*(?:conventions?|conv\b|cop\b|protocol|secretariat|/|&"
+                               r"|,?\s+(?:Rotterdam|Stockholm))",
                                re.IGNORECASE)
 _CONVENTION_CITIES = frozenset("basel rotterdam stockholm minamata bale bâle basilea estocolmo".split())
 _LANGUAGE_NAMES = frozenset(_LANGUAGE_CODES) | frozenset(
@@ -704,9 +713,9 @@ def read_places(text: str) -> Places:
         if country is not None:
             codes.append(country.code)
             first_place.append((span[0], country.code))
-    for span, countries in find_code_lists(body):
+    for span, in_list in find_code_lists(body):
         taken.append(span)
-        codes += [c.code for c in countries]
+        codes += [c.code for c in in_list]
     placed_by_code: list[int] = []  # where "Ouaga, BF" puts a town by its country's code
     for m in _CODE_AFTER_PLACE.finditer(body):  # "Ouaga, BF": one code, right after a place
         if get_country(m.group(1)) and not any(a <= m.start(1) < b for a, b in taken):
@@ -733,11 +742,11 @@ def read_places(text: str) -> Places:
                              or not _in_place_position(body, at, at + len(phrase), taken)):
                     city = None
                 if country or city:
-                    place = country or city.country
+                    place = country or (city.country if city else None)
                     break
             if place is not None:
                 codes.append(place.code)
-                if city_host is None and not country:
+                if city_host is None and not country and city:
                     city_host, city_name = place.code, city.name
                 first_place.append((at, place.code))
             else:

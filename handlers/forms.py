@@ -24,6 +24,7 @@ from handlers.activities import run_edit, run_link
 from handlers.context import Context
 from handlers.counted import read_products
 from handlers.dispatch import run_once
+from handlers.examples import plan_examples
 from handlers.extract import extract_log_fields
 from handlers.log import KIND_LABELS, MODALITY_LABELS, ORGANISER, LogDraft, draft_from_text, status_for, store
 from handlers.matcher import confidence, match_indicators
@@ -33,9 +34,6 @@ from plan_data.countries import get_country, resolve_country
 from plan_data.loader import Plan, Plans
 from storage.activities import get_activity
 
-
-LOG_FIELDS = ("title", "kind", "start_date", "end_date", "countries", "participants", "women", "modality",
-              "indicators")
 MAX_COUNT = 9_999_999
 
 FormErrors = dict[str, str]
@@ -85,7 +83,8 @@ def read_log_form(values: dict, plan: Plan, today: date, plans: Plans | None = N
     for typed in _items(values.get("indicators")):
         code = typed.upper()
         if code not in plan.indicators:
-            errors["indicators"] = f"{code} is not an indicator of the plan (e.g. {plan_examples(plan)['{indicator}']})."
+            example = plan_examples(plan)["{indicator}"]
+            errors["indicators"] = f"{code} is not an indicator of the plan (e.g. {example})."
         elif code not in codes:
             codes.append(code)
     if errors:
@@ -93,8 +92,9 @@ def read_log_form(values: dict, plan: Plan, today: date, plans: Plans | None = N
     matches = [] if codes else match_indicators(title, plan)
     organiser = ORGANISER.search(title + " " + _text(values.get("source_text")))
     return LogDraft(
-        text=(_text(values.get("source_text")) or _summary(title, countries, start, end, participants, women,
-                                                           modality, codes)) + (f"; produced: {products}" if products else ""),
+        text=(_text(values.get("source_text"))
+              or _summary(title, countries, start, end, participants, women, modality, codes))
+             + (f"; produced: {products}" if products else ""),
         title=title[:300], kind=kind, modality=modality, start_date=start, end_date=end or start,
         countries=countries, organiser=organiser.group(1) if organiser else None,
         participants=participants, women=women, men=men, languages=list(read.languages) if read else [],
@@ -147,16 +147,17 @@ def submit_edit_form(incoming: Incoming, activity_id: int, values: dict, ctx: Co
                ("women", _str(draft.women)), ("countries", ", ".join(draft.countries))]
     if draft.modality:
         changes.append(("modality", draft.modality))
-    if draft.start_date:
+    if draft.start_date and draft.end_date:  # a form's end date is its start when not given
         changes += [("start_date", draft.start_date.isoformat()), ("end_date", draft.end_date.isoformat())]
 
     def edit(session: Session) -> Reply:
         reply = run_edit(session, ctx, incoming, parse.Edit(activity_id, tuple(changes)), ctx.today())
         if reply.kind is ReplyKind.ERROR:
             return reply
-        linked = {link.indicator_code for link in get_activity(session, activity_id).links
-                  if link.plan_id == ctx.plan.id}
-        steps = [parse.Unlink(activity_id, tuple(sorted(linked - set(draft.codes)))),
+        activity = get_activity(session, activity_id)
+        assert activity is not None  # the edit just found and changed it
+        linked = {link.indicator_code for link in activity.links if link.plan_id == ctx.plan.id}
+        steps: list[parse.Unlink | parse.Link] = [parse.Unlink(activity_id, tuple(sorted(linked - set(draft.codes)))),
                  parse.Link(activity_id, tuple(c for c in draft.codes if c not in linked))]
         for step in steps:
             if step.codes:
@@ -229,7 +230,7 @@ def _count(value, name: str, errors: FormErrors) -> int | None:
 def _summary(title, countries, start, end, participants, women, modality, codes) -> str:
     """What the form said, as one line: kept as the activity's raw text, shown by `show`."""
     parts = [title]
-    names = [get_country(c).name for c in countries if get_country(c)]
+    names = [country.name for c in countries if (country := get_country(c))]
     if names:
         parts.append(", ".join(names))
     if start:

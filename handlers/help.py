@@ -18,7 +18,8 @@ TOPICS = {
                 "status customs trainings", "status {outcome} in <plan period>"]),
     "gaps": ("The indicators with no activity yet, then those furthest behind: of the whole plan, a convention, "
              "an outcome, a country or a region, over a period if you name one.",
-             ["gaps", "gaps {convention_name}", "which indicators have no activity yet?", "what's missing for Africa in 2024?"]),
+             ["gaps", "gaps {convention_name}", "which indicators have no activity yet?",
+              "what's missing for Africa in 2024?"]),
     "list": ("Recent activities: yours, or by country, convention, outcome, indicator or period.",
              ["list", "list mine", "list Ghana", "list {convention_name}", "list {indicator}", "list 2024",
               "list March 2024", "list outside plans"]),
@@ -83,15 +84,15 @@ def run_plan(plan: Plan, code: str, plans: Plans | None = None) -> Reply:
         lines += ["", "*Indicators*"] + [f"{i.code} {i.text}" for i in plan.indicators_of(resolved)]
         return Reply(title=f"{resolved} · {outcome.statement}", lines=lines,
                      actions=[Action(f"Status of {resolved}", f"status {resolved}")])
-    item = plan.get(resolved)
     if resolved in plan.indicators:
+        item = plan.indicators[resolved]
         output = plan.outputs[item.output]
         return Reply(title=f"{resolved} · indicator", lines=[item.text],
                      fields=[Field("Counts", f"{item.unit} ({item.measure_name or item.measure}"
                                              + (f", counted as {item.measure})" if item.measure_name else ")")),
                              Field("Output", f"{output.code} {output.text}")],
                      actions=[Action(f"Status of {resolved}", f"status {resolved}")])
-    return Reply(title=f"{resolved} · output", lines=[item.text])
+    return Reply(title=f"{resolved} · output", lines=[plan.outputs[resolved].text])
 
 
 def welcome_reply(plan: Plan | None = None) -> Reply:

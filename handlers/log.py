@@ -7,8 +7,8 @@ women than participants, an unknown code…) is refused, quoted back for resendi
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from datetime import date, timedelta
 
 from sqlalchemy.orm import Session
@@ -34,7 +34,8 @@ from plan_data.loader import Plan, Plans
 from storage.activities import Actor, create_activity
 
 # Tokens such as {indicator} are filled from the plan in use (handlers.examples).
-LOG_EXAMPLE = "log Regional workshop on e-waste ESM, Accra, Ghana, 12-14 March 2024, 35 participants (14 women) {indicator}"
+LOG_EXAMPLE = ("log Regional workshop on e-waste ESM, Accra, Ghana, 12-14 March 2024, 35 participants (14 women) "
+               "{indicator}")
 INDICATOR_CODE = re.compile(r"\b([A-Za-z]{2,5}\d{1,2}\.[Ii]\d{1,2})\b")
 # "country: Ghana" or "country=Ghana": an explicit field, so an unknown name is an error.
 COUNTRY_FIELD = re.compile(r"\bcountry\s*[:=]\s*([^,;\n]+)", re.I)
@@ -84,9 +85,8 @@ class LogDraft:
     # The earlier log a person linked to the best match that this one is most like, and how much.
     like: tuple[int, float] | None = None
     # The plan the activity counts in: the one whose period holds its dates, else the nearest
-    # (`outside_plans`: its figures show the activity as out of period).
+    # (whose figures then show the activity as out of period).
     plan: Plan | None = None
-    outside_plans: bool = False
     notes: list[str] = field(default_factory=list)  # what the reply must say about codes carried or left
 
     @property
@@ -152,16 +152,18 @@ def draft_from_text(text: str, plan: Plan, today: date, plans: Plans | None = No
     for typed in COUNTRY_FIELD.findall(text):
         country = resolve_country(typed.strip())
         if country is None:
-            problems.append(f"I don't know the country “{typed.strip()}”. Use its name, e.g. “Côte d'Ivoire” or “Viet Nam”.")
+            problems.append(f"I don't know the country “{typed.strip()}”. "
+                            "Use its name, e.g. “Côte d'Ivoire” or “Viet Nam”.")
         elif country.code not in countries:
             countries.append(country.code)
 
     held = fields.start_date or fields.end_date
-    outside = bool(plans) and held is not None and plans.holding(held) is None
+    outside = plans is not None and held is not None and plans.holding(held) is None
     codes, problems_of_codes, notes = codes_in_plan(
         list(dict.fromkeys(t.upper() for t in INDICATOR_CODE.findall(text))), own, plans)
     problems += problems_of_codes
     if outside:
+        assert plans is not None and held is not None  # what `outside` checked
         notes.append(f"No loaded plan covers {day(held)} (plans: {', '.join(p.period for p in plans)}): kept in "
                      f"the plan {own.period}, whose figures show it as out of period (`list outside plans`).")
 
@@ -182,7 +184,7 @@ def draft_from_text(text: str, plan: Plan, today: date, plans: Plans | None = No
         organiser=organiser.group(1) if organiser else None, participants=fields.participants,
         women=fields.women, men=fields.men, languages=list(fields.languages), status=status,
         codes=codes, matches=matches, confidence=sure, problems=problems, like=like,
-        plan=own, outside_plans=outside, notes=notes,
+        plan=own, notes=notes,
         countries_stated=places.stated, unresolved_places=places.unresolved, language=fields.language,
         city=places.city, year_taken=fields.year_taken, date_phrase=fields.date_phrase,
         date_readings=fields.date_readings,
@@ -216,7 +218,7 @@ def missing_parts(draft: LogDraft, activity_id: int, linked: bool, today: date) 
     if draft.start_date is None:
         hints.append(f"the date: `edit {activity_id} dates={day(today)}` (or a range, e.g. "
                      f"`dates={day(today - timedelta(days=2))} – {day(today)}`)")
-    named = [get_country(c).name for c in draft.countries if get_country(c)]
+    named = [country.name for c in draft.countries if (country := get_country(c))]
     if draft.unresolved_places:
         hints.append(f"the country of {', '.join(f'“{w}”' for w in draft.unresolved_places)}: "
                      f"`edit {activity_id} countries=<its country>`")
@@ -241,6 +243,7 @@ def missing_parts(draft: LogDraft, activity_id: int, linked: bool, today: date) 
 
 def _year_note(draft: LogDraft) -> str:
     which = "next" if draft.status == "planned" else "most recent"
+    assert draft.start_date is not None  # a year is only taken for a date that was read
     return (f"“{draft.date_phrase.strip()}” has no year: I took {draft.start_date.year}, the {which} one. "
             f"If it was another year, write it with `edit <#> dates=…`.")
 
@@ -265,7 +268,8 @@ def run_log(session: Session, plan: Plan, incoming: Incoming, text: str, today: 
     if not text.strip():
         return Reply(
             title="Log an activity",
-            lines=["Describe it in one message: what, where, when, how many (and how many women), which indicator if you know it.",
+            lines=["Describe it in one message: what, where, when, how many (and how many women), "
+                   "which indicator if you know it.",
                    f"`{with_examples(LOG_EXAMPLE, plan)}`"],
             kind=ReplyKind.HELP, form="log_activity",
         )
@@ -288,6 +292,7 @@ def refuse(problems: list[str], text: str) -> Reply:
 def store(session: Session, plan: Plan, incoming: Incoming, draft: LogDraft, today: date) -> Reply:
     actor = Actor(incoming.user_id, incoming.user_name, incoming.channel)
     plan = draft.plan or plan
+    links: list[tuple[str, str, str, str, float | None]]
     if draft.codes:
         links = [(plan.id, plan.indicators[c].outcome, c, "explicit", None) for c in draft.codes]
     elif draft.auto_link:
@@ -332,7 +337,7 @@ def activity_reply(plan: Plan, activity, title: str) -> Reply:
     """The fields of one activity, as `show` and `log` print them."""
     fields = [Field("Kind", KIND_LABELS.get(activity.kind, activity.kind))]
     fields.append(Field("When", _dates(activity.start_date, activity.end_date)))
-    names = [get_country(c.country).name for c in activity.countries if get_country(c.country)]
+    names = [country.name for c in activity.countries if (country := get_country(c.country))]
     countries = ", ".join(names) if names else "not stated"
     if activity.countries_stated and activity.countries_stated > len(names):
         countries += f" ({len(names)} named of the {activity.countries_stated} stated)"
@@ -346,8 +351,8 @@ def activity_reply(plan: Plan, activity, title: str) -> Reply:
     if activity.status != "done":
         fields.append(Field("Status", activity.status))
     # Links in another plan than the one asked about are shown with their plan's id.
-    links = [f"{l.indicator_code}" + (" (suggested)" if l.method == "fuzzy" else "")
-             + ("" if l.plan_id == plan.id else f" ({l.plan_id})") for l in activity.links]
+    links = [f"{link.indicator_code}" + (" (suggested)" if link.method == "fuzzy" else "")
+             + ("" if link.plan_id == plan.id else f" ({link.plan_id})") for link in activity.links]
     fields.append(Field("Indicators", ", ".join(links) if links else "none yet"))
     return Reply(title=title, fields=fields, activity_id=activity.id)
 

@@ -19,7 +19,6 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from rapidfuzz import fuzz, process
-
 from sqlalchemy.orm import Session
 
 from plan_data.loader import Plan
@@ -103,9 +102,7 @@ def _stem(word: str) -> str:
     """A small suffix stripper: enough to make share/shared/sharing meet."""
     if word.isdigit() or len(word) <= 3:
         return word[:-1] if len(word) == 3 and word.endswith("s") and word[-2] not in "su" else word
-    if word.endswith("ies") and len(word) > 4:
-        word = word[:-3] + "y"
-    elif word.endswith("ied") and len(word) > 4:
+    if word.endswith(("ies", "ied")) and len(word) > 4:
         word = word[:-3] + "y"
     elif word.endswith("s") and not word.endswith(("ss", "us", "is")):
         word = word[:-1]

@@ -7,7 +7,7 @@ back in their own way. Nothing here knows of any platform.
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
-from enum import Enum
+from enum import StrEnum
 
 
 @dataclass(frozen=True)
@@ -23,7 +23,7 @@ class Incoming:
     event_key: str | None = None
 
 
-class ReplyKind(str, Enum):
+class ReplyKind(StrEnum):
     INFO = "info"  # an answer: status, list, show, plan
     DONE = "done"  # something was stored or changed
     HELP = "help"  # usage and guidance, shown to the asker only where the channel can
@@ -76,7 +76,7 @@ class Reply:
         """Help, errors and personal data concern the asker only."""
         return self.personal or self.kind in (ReplyKind.HELP, ReplyKind.ERROR)
 
-    def without_personal_data(self) -> "Reply":
+    def without_personal_data(self) -> Reply:
         """The same reply for a conversation where it cannot be shown to the asker alone: counts only."""
         if not self.personal:
             return self

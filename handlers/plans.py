@@ -57,7 +57,7 @@ def run_plan_use(session: Session, ctx: Context, incoming: Incoming, name: str) 
     if not name.strip():
         current = conversation_plan(session, ctx, incoming)
         return Reply(title=f"This conversation uses the plan {current.period}",
-                     lines=[current.title, f"Loaded plans: {loaded}.", f"Change with `plan use <period>`."],
+                     lines=[current.title, f"Loaded plans: {loaded}.", "Change with `plan use <period>`."],
                      kind=ReplyKind.INFO)
     plan = ctx.plans.find(name)
     if plan is None:
@@ -95,6 +95,7 @@ def carry_links(session: Session, plans: Plans, actor: Actor) -> list[tuple[int,
         add_links(session, actor, activity, own.id, [(own.indicators[c].outcome, c) for c in new_codes], "crosswalk")
         for plan_id in {link.plan_id for link in strays}:
             remove_links(session, actor, activity, plan_id,
-                         [l.indicator_code for l in strays if l.plan_id == plan_id and l.indicator_code in carried])
+                         [link.indicator_code for link in strays
+                          if link.plan_id == plan_id and link.indicator_code in carried])
         changed.append((activity.id, list(carried), new_codes))
     return changed

@@ -149,17 +149,22 @@ def _period_patterns() -> dict[str, re.Pattern[str]]:
     year = r"(?P<{n}>(?:19|20)\d\d)"
     since = r"(?:since|from|as of|starting|depuis|a partir de|desde|a partir del?)"
     return {
-        "since_month": re.compile(rf"\b{since} (?:(?:le )?mois de |el mes de )?(?P<m>{month})\.?(?: (?:de |of )?{year.format(n='y')})?\b"),
+        "since_month": re.compile(rf"\b{since} (?:(?:le )?mois de |el mes de )?(?P<m>{month})\.?"
+                                  rf"(?: (?:de |of )?{year.format(n='y')})?\b"),
         "since_year": re.compile(rf"\b{since} (?:(?:l'annee|el ano|the year) )?{year.format(n='y')}\b"),
-        "range": re.compile(rf"\b(?:between|from|entre|de|del|desde)? ?{year.format(n='y')} ?(?:and|to|until|-|–|a|au|et|y|hasta|al) ?{year.format(n='y2')}\b"),
-        "quarter": re.compile(rf"\b(?:q|t)(?P<q>[1-4]) (?:de |of )?{year.format(n='y')}\b|\b{year.format(n='y2')} (?:q|t)(?P<q2>[1-4])\b"),
+        "range": re.compile(rf"\b(?:between|from|entre|de|del|desde)? ?{year.format(n='y')} "
+                            rf"?(?:and|to|until|-|–|a|au|et|y|hasta|al) ?{year.format(n='y2')}\b"),
+        "quarter": re.compile(rf"\b(?:q|t)(?P<q>[1-4]) (?:de |of )?{year.format(n='y')}\b"
+                              rf"|\b{year.format(n='y2')} (?:q|t)(?P<q2>[1-4])\b"),
         "month": re.compile(rf"\b(?P<m>{month})\.? (?:de |of )?{year.format(n='y')}\b"),
         "year": re.compile(rf"\b{year.format(n='y')}\b"),
         "last_year": re.compile(r"\b(last year|previous year|the year before|l'annee (?:derniere|passee|precedente)|"
                                 r"l'an (?:dernier|passe)|el ano (?:pasado|anterior))\b"),
-        "this_year": re.compile(r"\b(this year|so far this year|year to date|ytd|cette annee|depuis le debut de l'annee|"
+        "this_year": re.compile(r"\b(this year|so far this year|year to date|ytd|cette annee|"
+                                r"depuis le debut de l'annee|"
                                 r"este ano|en lo que va del? ano)\b"),
-        "last_month": re.compile(r"\b(last month|previous month|le mois (?:dernier|passe)|el mes (?:pasado|anterior))\b"),
+        "last_month": re.compile(r"\b(last month|previous month|le mois (?:dernier|passe)"
+                                 r"|el mes (?:pasado|anterior))\b"),
         "this_month": re.compile(r"\b(this month|ce mois(?:-ci)?|este mes)\b"),
         "last_quarter": re.compile(r"\b(last quarter|previous quarter|le trimestre (?:dernier|passe|precedent)|"
                                    r"el trimestre (?:pasado|anterior))\b"),

@@ -29,7 +29,8 @@ def render_text(reply: Reply) -> str:
 
 
 def _table(columns: list[str], rows: list[list[str]]) -> str:
-    widths = [max(len(str(cell)) for cell in column) for column in zip(columns, *rows)]
-    lines = ["  ".join(str(cell).ljust(w) for cell, w in zip(row, widths)).rstrip() for row in [columns, *rows]]
+    widths = [max(len(str(cell)) for cell in column) for column in zip(columns, *rows, strict=False)]
+    lines = ["  ".join(str(cell).ljust(w) for cell, w in zip(row, widths, strict=False)).rstrip()
+             for row in [columns, *rows]]
     lines.insert(1, "  ".join("-" * w for w in widths))
     return "\n".join(lines)

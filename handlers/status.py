@@ -16,6 +16,7 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import date
+from typing import Any
 
 from sqlalchemy import Connection, Engine, event
 from sqlalchemy.orm import Session, sessionmaker
@@ -25,7 +26,7 @@ from handlers.log import KIND_LABELS
 from handlers.messages import Field, Reply, ReplyKind, Table
 from handlers.questions import Period, Question, Target, read_question, resolve_target  # noqa: F401 (re-exported)
 from handlers.render import shorten
-from plan_data.countries import get_country, get_region, region_countries
+from plan_data.countries import country_name, get_country, region_countries, region_name
 from plan_data.loader import Indicator, Measure, Plan
 from plan_data.parties import bundled_parties
 from storage import status as figures_db
@@ -74,7 +75,8 @@ def indicator_figures(session: Session, plan: Plan, codes: list[str], since: dat
 def figures_of(plan: Plan, code: str, rows: LinkedFigures) -> IndicatorFigures:
     """An indicator's figures from its linked activities grouped by kind and product: the
     measure picks the groups that count and adds them up."""
-    indicator, convention = plan.indicators[code], plan.convention_of(code)
+    indicator = plan.indicators[code]
+    convention = plan.outcomes[indicator.outcome].convention
     counted = [g for g in rows.groups if _meets(indicator, g) is None]
     unmet: dict[str, int] = {}
     for group in rows.groups:
@@ -164,9 +166,10 @@ def _area_data(session: Session, plan: Plan, target: Target, period: Period | No
     def reached(found: list[str]) -> list[str]:  # a region's activities also reach countries outside it
         return [c for c in found if countries is None or c in countries]
 
-    data = {"target": target.code, "kind": target.kind, "plan": plan.id, "period": _period_json(period)}
+    data: dict[str, Any] = {"target": target.code, "kind": target.kind, "plan": plan.id,
+                            "period": _period_json(period)}
     if countries is not None:
-        data |= {"name": get_region(target.code).name, "members": len(countries)}
+        data |= {"name": region_name(target.code), "members": len(countries)}
     return data | {
         "activities": total.activities, "participants": total.participants, "women": total.women,
         "men": total.men, "participants_with_sex": total.participants_with_sex,
@@ -181,6 +184,7 @@ def _area_data(session: Session, plan: Plan, target: Target, period: Period | No
 def _country_data(session: Session, plan: Plan, code: str, period: Period | None = None) -> dict:
     since, until = _bounds(period)
     country = get_country(code)
+    assert country is not None, f"{code} is not a country tapbot knows"  # read_question placed it
     within = (plan.start, plan.end)
     total = figures_db.totals(session, plan.id, country=code, with_countries=False, since=since, until=until,
                               within=within)
@@ -289,6 +293,7 @@ class StatusCache:
 
     def _refresh(self) -> None:
         try:
+            assert self._engine is not None  # cached() starts a refresh only with an engine
             with self._engine.connect() as connection:  # a plain connection: less work beside the event loop
                 self._read_version(connection)
         except Exception:  # the next question reads the version itself, and reports what is wrong
@@ -332,6 +337,7 @@ def _not_about_the_plan(plan: Plan, text: str) -> Reply:
 def render_question(session: Session, plan: Plan, question: Question) -> Reply:
     """The reply to a question whose target is known (see handlers.questions.read_question)."""
     target, period = question.target, question.period
+    assert target is not None, "only a question placed in the plan is rendered"
     if question.command == "gaps":
         reply = _gaps_reply(session, plan, target, period)
     elif question.view == "recent" and target.kind != "region":
@@ -347,25 +353,29 @@ def render_question(session: Session, plan: Plan, question: Question) -> Reply:
     if period and reply.title:
         reply.title += f" · {period_label(period)}"
     if question.note:
-        reply.context.insert(0, f"Read as {question.target.code}: {question.note}.")
+        reply.context.insert(0, f"Read as {target.code}: {question.note}.")
     return reply
 
 
 def period_label(period: Period) -> str:
-    if period.end is None:
-        return f"since {period.start.isoformat()}"
-    return f"{period.start.isoformat()} – {period.end.isoformat()}"
+    start, end = period.start, period.end
+    if start and end:
+        return f"{start.isoformat()} – {end.isoformat()}"
+    if start:
+        return f"since {start.isoformat()}"
+    return f"until {end.isoformat()}" if end else "at any date"
 
 
 def target_label(plan: Plan, target: Target) -> str:
     if target.kind == "plan":
         return "The whole plan"
     if target.kind == "region":
-        return get_region(target.code).name
+        return region_name(target.code)
     if target.kind == "country":
-        return get_country(target.code).name
+        return country_name(target.code)
     item = plan.get(target.code)
-    return f"{target.code} · {getattr(item, 'name', None) or getattr(item, 'statement', None) or item.text}"
+    name = getattr(item, "name", None) or getattr(item, "statement", None) or getattr(item, "text", "")
+    return f"{target.code} · {name}"
 
 
 def _area_reply(session: Session, plan: Plan, target: Target, period: Period | None, gender: bool) -> Reply:
@@ -405,7 +415,7 @@ def _gaps_reply(session: Session, plan: Plan, target: Target, period: Period | N
     lines = [f"{len(empty)} of {len(codes)} indicators have no activity yet:" if empty
              else f"Every one of the {len(codes)} indicators has at least one activity."]
     lines += [f"{c} · {shorten(plan.indicators[c].text, 90)}" for c in empty]
-    rows = [[c, str(figures[c].activities), figures[c].last_date.isoformat() if figures[c].last_date else "–",
+    rows = [[c, str(figures[c].activities), last.isoformat() if (last := figures[c].last_date) else "–",
              shorten(plan.indicators[c].text, 60)] for c in behind]
     return Reply(title=f"Gaps · {target_label(plan, target)}", lines=lines,
                  table=Table(["Furthest behind", "Activities", "Last", ""], rows) if rows else None,
@@ -424,8 +434,9 @@ def _recent_reply(session: Session, plan: Plan, target: Target, period: Period |
     recent = recent_activities(session, limit=10, since=since, until=until, **scope)
     lines = [f"#{a.id} {a.start_date or 'no date'} · {a.kind.replace('_', ' ')} · {a.title}"
              + ("" if a.status == "done" else f" ({a.status})") for a in recent] or ["No activity logged yet."]
+    asked = "" if target.kind == "plan" else target_label(plan, target).split(" · ")[0]
     return Reply(title=f"{target_label(plan, target)} · latest activities", lines=lines,
-                 context=[f"Figures: status {'' if target.kind == 'plan' else target_label(plan, target).split(' · ')[0]}".rstrip()])
+                 context=[f"Figures: status {asked}".rstrip()])
 
 
 def women_share(figures: Figures) -> str:
@@ -458,7 +469,7 @@ FOOTNOTE = ("Counts activities held (not planned or cancelled) within the plan's
 
 
 def _names(codes: list[str]) -> str:
-    return ", ".join(get_country(c).name if get_country(c) else c for c in codes)
+    return ", ".join(country_name(c) for c in codes)
 
 
 def left_out(plan: Plan, code: str, figures: IndicatorFigures) -> list[str]:
@@ -469,7 +480,8 @@ def left_out(plan: Plan, code: str, figures: IndicatorFigures) -> list[str]:
     period = f"{plan.start.year}–{plan.end.year}"
     if figures.outside_period:
         ids = ", ".join(f"#{i}" for i in figures.outside_period[:10])
-        notes.append(f"{len(figures.outside_period)} linked {'activity' if len(figures.outside_period) == 1 else 'activities'}"
+        notes.append(f"{len(figures.outside_period)} linked "
+                     f"{'activity' if len(figures.outside_period) == 1 else 'activities'}"
                      f" outside {period}, not counted: {ids}.")
     if figures.undated:
         ids = ", ".join(f"#{i}" for i in figures.undated[:10])
@@ -494,9 +506,9 @@ def _indicators_reply(session: Session, plan: Plan, target: Target, period: Peri
     table = Table(["Indicator", "Value", "Activities", "Participants", "Women", "Countries"], rows)
     if target.kind == "outcome":
         outcome = plan.outcomes[target.code]
-        figures = figures_db.by_outcome(session, plan.id, [target.code], since, until,
-                                        within=(plan.start, plan.end))[target.code]
-        return Reply(title=f"{target.code} · {outcome.statement}", fields=_totals_fields(figures),
+        totals = figures_db.by_outcome(session, plan.id, [target.code], since, until,
+                                       within=(plan.start, plan.end))[target.code]
+        return Reply(title=f"{target.code} · {outcome.statement}", fields=_totals_fields(totals),
                      table=table, context=[FOOTNOTE])
     indicator = plan.indicators[target.code]
     figures = per_indicator[target.code]

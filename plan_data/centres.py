@@ -23,8 +23,8 @@ NAME_SCORE = 90
 _ACRONYM = re.compile(r"\b(?:BCRC|SCRC|BCCC|CRCB|CRCS|CRCBS|CRBS)(?:[\s/-]+(?:SCRC|BCRC))?[\s-]+"
                       r"(?P<place>[A-Z][\w'-]*(?:\s(?:and\s|y\s|et\s)?[A-Z][\w'-]*)*)")
 # "the SN regional centre", "regional centre in Senegal", "centro regional de ... (Uruguay)".
-_REGIONAL_CENTRE = re.compile(r"regional\s+cent(?:re|er)s?|centres?\s+r[ée]gional(?:es|aux)?|centros?\s+regional(?:es)?",
-                              re.I)
+_REGIONAL_CENTRE = re.compile(r"regional\s+cent(?:re|er)s?|centres?\s+r[ée]gional(?:es|aux)?"
+                              r"|centros?\s+regional(?:es)?", re.I)
 _BASEL = re.compile(r"\b(?:basel|b[âa]le|basilea|bcrc|bccc|crcb)\b", re.I)
 _STOCKHOLM = re.compile(r"\b(?:stockholm|estocolmo|scrc|crcs)\b", re.I)
 
@@ -105,13 +105,14 @@ def find_centre(text: str) -> Centre | None:
         place = match["place"]
         country = resolve_country(place) or next(iter(find_countries(place)), None)
         if country is None:  # "BCRC-Caribbean", "BCCC-Africa": a region, spelt near an acronym
-            best = max(centres.values(), key=lambda c: max(fuzz.partial_ratio(_key(place), _key(a)) for a in c.acronyms))
+            best = max(centres.values(),
+                       key=lambda c: max(fuzz.partial_ratio(_key(place), _key(a)) for a in c.acronyms))
             if max(fuzz.partial_ratio(_key(place), _key(a)) for a in best.acronyms) >= NAME_SCORE:
                 return best
             continue
-        centre = _of_country(country.code, match[0])
-        if centre:
-            return centre
+        near = _of_country(country.code, match[0])
+        if near:
+            return near
     folded = text.casefold()
     for centre in centres.values():
         if any(fuzz.partial_ratio(name.casefold(), folded) >= NAME_SCORE for name in centre.names):
@@ -120,8 +121,8 @@ def find_centre(text: str) -> Centre | None:
         # A country named, or its code in capitals, within a few words either side.
         around = text[max(0, match.start() - 40):match.end() + 60]
         codes = [word for word in re.findall(r"\b[A-Z]{2}\b", around) if get_country(word)]
-        for country in [*find_countries(around), *map(get_country, codes)]:
-            centre = _of_country(country.code, text)
-            if centre:
-                return centre
+        for country in [*find_countries(around), *filter(None, map(get_country, codes))]:
+            near = _of_country(country.code, text)
+            if near:
+                return near
     return None

@@ -44,6 +44,12 @@ def get_country(code: str) -> Country | None:
     return _index().by_code.get(code.strip().upper())
 
 
+def country_name(code: str) -> str:
+    """The country's name, or the code itself if it is not one tapbot knows."""
+    country = get_country(code)
+    return country.name if country else code
+
+
 def all_countries() -> list[Country]:
     """Every country, sorted by name."""
     return list(_index().countries)
@@ -90,11 +96,11 @@ def country_mentions(text: str) -> list[tuple[tuple[int, int], Country | None]]:
     """Where find_countries reads each name; None for a place that hides a
     country's name ("Port of Spain", "Niger Delta")."""
     index = _index()
-    found = []
+    found: list[tuple[tuple[int, int], Country | None]] = []
     for match in index.pattern.finditer(_plain(text)):
         words = match[0]
         if match["abbr"]:
-            country = index.abbreviations[words]
+            country: Country | None = index.abbreviations[words]
         else:
             key = _key(words)
             if words.islower() and key in index.capitalised_only:
@@ -223,7 +229,7 @@ def _index() -> _Index:
             if iso is None and code not in un_names:
                 raise ValueError(f"country_aliases.toml: unknown country code {code!r}")
             iso_names = [getattr(iso, field, None) for field in ("name", "official_name", "common_name")]
-            countries.append(Country(code, un_names.get(code) or iso.name, region))
+            countries.append(Country(code, un_names.get(code) or (iso.name if iso else code), region))
             names[code] = [countries[-1].name, *filter(None, iso_names)]
             if iso is not None:
                 alpha3[iso.alpha_3] = code
@@ -280,12 +286,12 @@ def _closest(key: str) -> Country | None:
     if len(key) < _FUZZY_MIN_LETTERS:
         return None
     index = _index()
-    hits = process.extract(
+    candidates = process.extract(
         key, index.fuzzy_keys, scorer=DamerauLevenshtein.distance,
         score_cutoff=1 if len(key) < 10 else 2, limit=8,
     )
     # People seldom mistype the first letter; without this "Siberia" is Liberia.
-    hits = [(name, slips) for name, slips, _ in hits if name[0] == key[0]]
+    hits = [(name, slips) for name, slips, _ in candidates if name[0] == key[0]]
     if not hits:
         return None
     best = index.by_key[hits[0][0]]
@@ -376,6 +382,12 @@ def get_region(code: str) -> Region | None:
     return _regions()[0].get(code.strip().upper().removeprefix("REGION:"))
 
 
+def region_name(code: str) -> str:
+    """The regional group's name, or the code itself if it is not one tapbot knows."""
+    region = get_region(code)
+    return region.name if region else code
+
+
 def region_countries(code: str) -> list[str]:
     """Alpha-2 codes of the countries in a regional group, sorted."""
     region = get_region(code)
@@ -389,7 +401,7 @@ def find_region(text: str) -> Region | None:
     is a country and not the African Group.
     """
     plain = _index().pattern.sub(" ", _plain(text))
-    found = {m.lastgroup for m in _regions()[1].finditer(plain)}
+    found = {m.lastgroup for m in _regions()[1].finditer(plain) if m.lastgroup}
     return _regions()[0][found.pop()] if len(found) == 1 else None
 
 

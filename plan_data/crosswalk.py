@@ -76,7 +76,8 @@ def _words(plan: Plan, code: str) -> str:
 def propose_file(old: Plan, new: Plan, out: Path | str) -> Crosswalk:
     crosswalk, scores = propose(old, new)
     data = {"crosswalk": {"from": old.id, "to": new.id},
-            "links": [{"old": code, "new": list(codes), "score": scores[code]} for code, codes in crosswalk.links.items()]}
+            "links": [{"old": code, "new": list(codes), "score": scores[code]}
+                      for code, codes in crosswalk.links.items()]}
     unmatched = [code for code in old.indicators if code not in crosswalk.links]
     header = (f"# Crosswalk proposed by `tapbot plan crosswalk` from text similarity: review every line.\n"
               f"# Old indicators without a successor: {', '.join(unmatched) or 'none'}.\n\n")

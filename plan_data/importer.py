@@ -266,7 +266,8 @@ UNITS = {
     Measure.PARTICIPANTS: "participants", Measure.ACTIVITIES: "activities",
 }
 PRODUCT_UNITS = {"case_study": "case studies", "guidance": "guidance documents", "inventory": "inventories",
-                 "submission": "submissions", "joint_programme": "joint programmes", "portal_update": "regional centres"}
+                 "submission": "submissions", "joint_programme": "joint programmes",
+                 "portal_update": "regional centres"}
 
 
 @dataclass(frozen=True)

@@ -16,7 +16,7 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, StringConstraints, ValidationError
+from pydantic import BaseModel, ConfigDict, PrivateAttr, StringConstraints, ValidationError
 
 DEFAULT_PLAN_PATH = Path(__file__).with_name("tap-2022-2025.toml")
 BUNDLED = "bundled"  # in TAPBOT_PLANS: the plan shipped with tapbot
@@ -45,19 +45,9 @@ _ROMAN = [(10, "x"), (9, "ix"), (5, "v"), (4, "iv"), (1, "i")]
 _ROMAN_RE = re.compile(r"^x{0,3}(ix|iv|v?i{0,3})$")
 
 
-def roman(n: int) -> str:
-    """Lower-case roman numeral for 1..39, as the plan numbers its items."""
-    if not 1 <= n <= 39:
-        raise ValueError(f"no roman numeral for {n}")
-    out = ""
-    for value, letters in _ROMAN:
-        while n >= value:
-            out, n = out + letters, n - value
-    return out
-
-
 def from_roman(s: str) -> int | None:
-    """Inverse of ``roman``; None when ``s`` is not a numeral it would write."""
+    """The number a roman numeral of 1..39 stands for, as the plan numbers its items; None
+    when ``s`` is not one written the usual way ("iiii")."""
     s = s.strip().lower()
     if not s or not _ROMAN_RE.match(s):
         return None
@@ -288,7 +278,7 @@ def _item_code(plan: Plan, outcome: str | None, kind: str | None, number: str) -
     return code if plan.get(code) else None
 
 
-_SECTIONS: list[tuple[str, str, type[_Item]]] = [
+_SECTIONS: list[tuple[str, str, type[PlanItem]]] = [
     ("conventions", "convention", Convention),
     ("outcomes", "outcome", Outcome),
     ("outputs", "output", Output),

@@ -63,7 +63,8 @@ def parse_parties(data: dict) -> Parties:
     missing = [c for c in CONVENTIONS if c not in conventions]
     if missing:
         raise PartiesError(f"[conventions.{missing[0]}] is missing")
-    names, since = {}, {}
+    names: dict[str, str] = {}
+    since: dict[str, dict[str, date]] = {}
     for code in CONVENTIONS:
         table = conventions[code]
         names[code] = table.get("name") or code

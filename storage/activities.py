@@ -7,8 +7,21 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
+from typing import Any, cast
 
-from sqlalchemy import ColumnElement, Connection, Select, and_, event, exists, select, union, update
+from sqlalchemy import (
+    ColumnElement,
+    Connection,
+    CursorResult,
+    Select,
+    SQLColumnExpression,
+    and_,
+    event,
+    exists,
+    select,
+    union,
+    update,
+)
 from sqlalchemy.orm import Session, selectinload
 
 from storage import examples
@@ -23,6 +36,7 @@ from storage.models import (
     ProcessedEvent,
     utcnow,
 )
+
 
 @dataclass(frozen=True)
 class Actor:
@@ -61,8 +75,8 @@ def _count_the_change(session: Session) -> None:
     """
     if session.in_nested_transaction() or not session.info.pop("audited", False):
         return
-    bumped = session.execute(update(DataVersion).where(DataVersion.id == 1)
-                             .values(version=DataVersion.version + 1)).rowcount
+    bumped = cast(CursorResult, session.execute(  # an UPDATE's result has the row count
+        update(DataVersion).where(DataVersion.id == 1).values(version=DataVersion.version + 1))).rowcount
     if not bumped:  # the row was deleted (a wiped database): start counting again
         session.add(DataVersion(id=1, version=1))
     session.info[VERSION_BUMPED] = True
@@ -181,8 +195,9 @@ def remove_links(session: Session, actor: Actor, activity: Activity, plan_id: st
     removed = [link for link in activity.links if link.plan_id == plan_id and link.indicator_code in codes]
     for link in removed:
         activity.links.remove(link)
-    saved = [{"plan_id": l.plan_id, "outcome": l.outcome_code, "code": l.indicator_code,
-              "method": l.method, "score": l.score, "created_by": l.created_by} for l in removed]
+    saved: list[dict[str, Any]] = [
+        {"plan_id": link.plan_id, "outcome": link.outcome_code, "code": link.indicator_code,
+         "method": link.method, "score": link.score, "created_by": link.created_by} for link in removed]
     if saved:
         examples.reject(session, activity.id, plan_id, [s["code"] for s in saved], actor.user_id)
         _audit(session, actor, "unlink", activity.id, {"links": saved})
@@ -239,13 +254,13 @@ def undo(session: Session, actor: Actor, entry: AuditEntry) -> Activity:
                 setattr(activity, name, _from_json(name, old))
     elif entry.action == "link":
         codes, confirmed = set(changes.get("codes", [])), set(changes.get("confirmed", []))
-        for link in [l for l in activity.links if l.plan_id == changes.get("plan_id")]:
+        for link in [each for each in activity.links if each.plan_id == changes.get("plan_id")]:
             if link.indicator_code in codes:
                 activity.links.remove(link)
             elif link.indicator_code in confirmed:
                 link.method = "fuzzy"
     elif entry.action == "unlink":
-        have = {(l.plan_id, l.indicator_code) for l in activity.links}
+        have = {(link.plan_id, link.indicator_code) for link in activity.links}
         for saved in changes.get("links", []):
             if (saved["plan_id"], saved["code"]) in have:
                 continue  # linked again since
@@ -273,7 +288,7 @@ def _from_json(name: str, value):
     return value
 
 
-def takes_part(country: str, activity_id: ColumnElement = Activity.id) -> ColumnElement:
+def takes_part(country: str, activity_id: SQLColumnExpression[int] = Activity.id) -> ColumnElement:
     # One IN over a union rather than an OR of two INs: the country's few activities
     # then drive the query, instead of a test on every live activity.
     return activity_id.in_(union(

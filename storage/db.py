@@ -11,8 +11,6 @@ from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
-from alembic.runtime.migration import MigrationContext
-from alembic.script import ScriptDirectory
 from sqlalchemy import Engine, create_engine, event, exc, inspect, make_url, text
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -90,7 +88,7 @@ class _Watchdog:
     a ping when taken from the pool (the pool's own pre-ping would not be watched).
     """
 
-    def __init__(self):
+    def __init__(self) -> None:
         self._deadlines: dict[int, tuple[float, object]] = {}
         self._lock = threading.Lock()
         self._thread: threading.Thread | None = None
@@ -230,9 +228,3 @@ def upgrade(engine: Engine) -> None:
     with engine.begin() as conn:
         config.attributes["connection"] = conn
         command.upgrade(config, "head")
-
-
-def is_up_to_date(engine: Engine) -> bool:
-    head = ScriptDirectory.from_config(alembic_config(engine)).get_current_head()
-    with engine.connect() as conn:
-        return MigrationContext.configure(conn).get_current_revision() == head

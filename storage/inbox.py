@@ -8,9 +8,10 @@ same key in processed_events makes sure it changes data once however often it ru
 from __future__ import annotations
 
 import logging
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
+from typing import cast
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import CursorResult, delete, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -45,7 +46,7 @@ def finish(sessions: sessionmaker[Session], key: str) -> None:
 def take_due(sessions: sessionmaker[Session], channel: str, lease: timedelta,
              limit: int = 50) -> list[tuple[str, dict, int]]:
     """Entries nobody has worked on for `lease`, each claimed for this process: (key, payload, attempt)."""
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     taken = []
     with sessions() as session:
         due = session.execute(select(InboxEntry.key, InboxEntry.payload, InboxEntry.claimed_at, InboxEntry.attempts)
@@ -56,9 +57,9 @@ def take_due(sessions: sessionmaker[Session], channel: str, lease: timedelta,
             if attempts + 1 == MAX_ATTEMPTS:
                 log.error("inbox: the last attempt at %s; if it fails, it is left for an operator", key)
             # Only one process wins an entry: the claim must still be the one it read.
-            won = session.execute(update(InboxEntry).where(InboxEntry.key == key,
-                                                           InboxEntry.claimed_at == claimed_at)
-                                  .values(claimed_at=now, attempts=attempts + 1)).rowcount
+            won = cast(CursorResult, session.execute(  # an UPDATE's result has the row count
+                update(InboxEntry).where(InboxEntry.key == key, InboxEntry.claimed_at == claimed_at)
+                .values(claimed_at=now, attempts=attempts + 1))).rowcount
             session.commit()
             if won:
                 taken.append((key, payload, attempts + 1))

@@ -8,7 +8,20 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date
 
-from sqlalchemy import ColumnElement, Select, and_, case, distinct, exists, func, literal, or_, select, union, union_all
+from sqlalchemy import (
+    ColumnElement,
+    Select,
+    SQLColumnExpression,
+    and_,
+    case,
+    exists,
+    func,
+    literal,
+    or_,
+    select,
+    union,
+    union_all,
+)
 from sqlalchemy.orm import Session
 
 from storage.activities import takes_part
@@ -94,7 +107,8 @@ def _placement(within: tuple[date, date]) -> ColumnElement:
     """in, outside or undated: whether an activity's dates fall in a plan's period (first to last day)."""
     first, last = within
     return case((Activity.start_date.is_(None), literal(UNDATED)),
-                (and_(Activity.start_date >= first, _held() <= last), literal(IN_PERIOD)), else_=literal(OUTSIDE_PERIOD))
+                (and_(Activity.start_date >= first, _held() <= last), literal(IN_PERIOD)),
+                else_=literal(OUTSIDE_PERIOD))
 
 
 def _within(within: tuple[date, date] | None) -> list[ColumnElement]:
@@ -150,7 +164,8 @@ def _period(since: date | None, until: date | None) -> list[ColumnElement]:
     return clauses
 
 
-def _among(countries: list[str] | None, activity_id: ColumnElement = Activity.id) -> list[ColumnElement]:
+def _among(countries: list[str] | None,
+           activity_id: SQLColumnExpression[int] = Activity.id) -> list[ColumnElement]:
     """Activities that one of `countries` took part in (a regional group); no clause for None."""
     if countries is None:
         return []

@@ -1,7 +1,7 @@
 """Display names of chat users as their platform gave them, kept for a while."""
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
@@ -19,15 +19,15 @@ def known_name(sessions: sessionmaker[Session], channel: str, user_id: str, fres
     if cached is None:
         return None
     name, fetched = cached
-    fetched = fetched if fetched.tzinfo else fetched.replace(tzinfo=timezone.utc)
-    return name if datetime.now(timezone.utc) - fetched < fresh_for else None
+    fetched = fetched if fetched.tzinfo else fetched.replace(tzinfo=UTC)
+    return name if datetime.now(UTC) - fetched < fresh_for else None
 
 
 def remember_name(sessions: sessionmaker[Session], channel: str, user_id: str, name: str) -> None:
     try:
         with sessions() as session:
             session.merge(UserName(channel=channel, user_id=user_id, display_name=name[:200],
-                                   fetched_at=datetime.now(timezone.utc)))
+                                   fetched_at=datetime.now(UTC)))
             session.commit()
     except IntegrityError:  # another process stored it at the same moment
         pass

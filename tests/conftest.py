@@ -153,7 +153,7 @@ class Chat:
         reply.text = render_text(reply)
         return reply
 
-    def as_user(self, user: str) -> "Chat":
+    def as_user(self, user: str) -> Chat:
         return Chat(self.channel.ctx, user)
 
 

@@ -4,9 +4,10 @@ from __future__ import annotations
 import json
 import re
 
+from conftest import Chat
+
 from handlers.messages import ReplyKind
 from handlers.render import render_text
-from conftest import Chat
 from handlers.status import Target, status_data
 from storage.models import Activity, Attendee, AuditEntry
 
@@ -107,7 +108,7 @@ def test_unclear_match_offers_the_top_three_to_pick(chat, ctx):
     code = links[0].command.split()[-1]
     with ctx.sessions() as session:
         activity = session.get(Activity, 1)
-        assert [(l.indicator_code, l.method) for l in activity.links] == [(code, "confirmed")]
+        assert [(link.indicator_code, link.method) for link in activity.links] == [(code, "confirmed")]
 
 
 def test_a_clear_match_links_by_itself_and_confirming_it_can_be_undone(chat, ctx):
@@ -115,12 +116,13 @@ def test_a_clear_match_links_by_itself_and_confirming_it_can_be_undone(chat, ctx
     assert "SC2.I4 (suggested)" in reply.text
     assert chat("link 1 SC2.I4").kind is ReplyKind.DONE
     with ctx.sessions() as session:
-        assert [(l.indicator_code, l.method) for l in session.get(Activity, 1).links] == [("SC2.I4", "confirmed")]
+        links = session.get(Activity, 1).links
+        assert [(link.indicator_code, link.method) for link in links] == [("SC2.I4", "confirmed")]
     assert chat("undo").title.startswith("Undone: linking #1")
     with ctx.sessions() as session:
         activity = session.get(Activity, 1)
         assert activity.deleted_at is None  # the activity stays; only the confirmation is undone
-        assert [(l.indicator_code, l.method) for l in activity.links] == [("SC2.I4", "fuzzy")]
+        assert [(link.indicator_code, link.method) for link in activity.links] == [("SC2.I4", "fuzzy")]
 
 
 def test_undo_never_overwrites_a_later_change_by_someone_else(chat, ctx):
@@ -246,7 +248,7 @@ def test_link_unlink_and_confirm(chat, ctx):
     assert chat("link 2 SC2.I1").title.startswith("#2 is already linked")
     assert chat("unlink 2 CC1.I8").kind is ReplyKind.DONE
     with ctx.sessions() as session:
-        codes = [(l.indicator_code, l.method) for l in session.get(Activity, 2).links]
+        codes = [(link.indicator_code, link.method) for link in session.get(Activity, 2).links]
     assert codes == [("SC2.I5", "explicit"), ("SC2.I1", "confirmed")]
 
 
@@ -294,8 +296,10 @@ def test_status_json_shape(chat, ctx):
 
 def test_status_replies_follow_every_change_in_every_process(chat, ctx):
     from dataclasses import replace
-    from handlers.status import StatusCache
+
     from conftest import Chat
+
+    from handlers.status import StatusCache
 
     log_three(chat)
     other_process = Chat(replace(ctx, status_cache=StatusCache()), user="bob")
@@ -312,8 +316,8 @@ def test_status_replies_follow_every_change_in_every_process(chat, ctx):
 
 def test_status_from_memory_is_trusted_only_while_nothing_has_changed(chat, ctx, monkeypatch):
     import handlers.status
-    from handlers.messages import Incoming
     from handlers.dispatch import quick_reply
+    from handlers.messages import Incoming
 
     question = Incoming("status BC1", "amina", "console", "console")
     assert quick_reply(question, ctx) is None  # nothing read yet: the database must be asked
@@ -348,6 +352,7 @@ def test_changes_committed_out_of_order_both_show_in_status(chat, ctx):
     import threading
 
     import pytest
+
     from handlers import parse
     from handlers.dispatch import quick_reply, run, run_once
     from handlers.messages import Incoming
@@ -383,6 +388,7 @@ def test_changes_committed_out_of_order_both_show_in_status(chat, ctx):
 
 def test_status_memory_asked_often_is_kept_current_in_the_background(chat, ctx):
     import time
+
     from handlers.dispatch import quick_reply
     from handlers.messages import Incoming
 
@@ -412,7 +418,7 @@ def test_a_planned_activity_past_its_date_is_not_held_until_someone_says_so(chat
 
     chat("log Regional workshop on PCB, Accra, Ghana, 12-14 March 2026, 30 participants SC2.I3")
     later = Chat(replace(ctx, today=lambda: date(2026, 4, 1)))  # the dates have passed
-    assert "Changed: title" == later("edit 1 title=Regional workshop on PCB management").lines[0]
+    assert later("edit 1 title=Regional workshop on PCB management").lines[0] == "Changed: title"
     assert "already has those values" in later("edit 1 dates=12-14 March 2026").title  # the same dates again
     assert figures(ctx, "indicator", "SC2.I3")["SC2.I3"]["outside_period"] == []  # planned: not held at all
     assert "Changed: status" in later("edit 1 status=done").lines[0]

@@ -9,7 +9,6 @@ import sys
 from pathlib import Path
 
 import pytest
-
 from conftest import POSTGRES_URL
 
 TAPBOT = [sys.executable, "-m", "bot.cli"]
@@ -24,7 +23,7 @@ status SC2
 status of Basel outcome 1
 status Ghana
 frobnicate
-"""
+"""  # noqa: E501 (chat lines as a user types them)
 
 
 def run(args, database_url, stdin=None, check=True):
@@ -44,6 +43,7 @@ def database_url(request, tmp_path):
     schema = request.getfixturevalue("postgres_schema_url")
     # A schema of its own per test, named through libpq's options.
     from sqlalchemy import create_engine, text
+
     from storage.db import normalise_url
 
     name = f"{schema}_{request.node.name.split('[')[0][-20:]}".lower()
@@ -79,6 +79,8 @@ def test_scripted_chat_session(database_url):
                             database_url).stdout)
     assert (africa["kind"], africa["activities"], africa["participants"]) == ("region", 1, 20)
     assert africa["period"] == {"from": "2023-01-01", "to": "2023-12-31"}
+    until = run(["status", "--to", "2023-12-31", "Ghana"], database_url).stdout  # an end alone
+    assert "until 2023-12-31" in until and "Participants in them: 20" in until and "Traceback" not in until
     whole = json.loads(run(["status", "--json", "PLAN"], database_url).stdout)
     assert (whole["activities"], whole["participants"], whole["women"]) == (3, 67, 28)
 
@@ -122,7 +124,8 @@ def test_parse_json(tmp_path):
     # A period is relative to today; a year named outright is not.
     assert json.loads(run(["parse", "--json", "¿cómo va el Convenio de Basilea en 2023?"], db).stdout) == {
         "command": "status", "target": "BC", "kind": "convention", "period": {"from": "2023-01-01", "to": "2023-12-31"}}
-    assert json.loads(run(["parse", "--json", "which indicators have no activity yet?"], db).stdout)["command"] == "gaps"
+    gaps = json.loads(run(["parse", "--json", "which indicators have no activity yet?"], db).stdout)
+    assert gaps["command"] == "gaps"
     lines = run(["parse", "--json", "-"], db, stdin="status Ghana\nstatus BC\n").stdout.splitlines()
     assert [json.loads(line)["target"] for line in lines] == ["GH", "BC"]
     assert not (tmp_path / "x.db").exists()  # parse changes nothing, not even creates the database

@@ -1,3 +1,4 @@
+import contextlib
 import dataclasses
 import random
 import string
@@ -260,8 +261,6 @@ def test_random_text_does_not_crash_and_is_quick():
     ]
     for text in texts:
         began = time.perf_counter()
-        try:
+        with contextlib.suppress(DateError):
             find_dates(text, TODAY)
-        except DateError:
-            pass
         assert time.perf_counter() - began < 1.0

@@ -1,12 +1,18 @@
 """`digest …` replies, the schedule arithmetic, and a digest's content, which must agree with `status`."""
 from __future__ import annotations
 
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 
 import pytest
 
 from handlers.digest import (
-    Schedule, current_period, last_period, parse_digest, resolve_zone, run_digest, Subscribe,
+    Schedule,
+    Subscribe,
+    current_period,
+    last_period,
+    parse_digest,
+    resolve_zone,
+    run_digest,
 )
 from handlers.digest_content import digest_data
 from handlers.messages import Incoming, ReplyKind
@@ -16,7 +22,7 @@ from storage import status as figures_db
 from storage.activities import Actor, create_activity
 from storage.models import ConversationRef, DigestDelivery, DigestSubscription
 
-UTC = timezone.utc
+UTC = UTC
 MONDAY = datetime(2025, 6, 16, 9, 30, tzinfo=UTC)  # 11:30 in Geneva, after that day's 09:00 run
 ROOM = Incoming("digest", "amina", "console", "console")
 
@@ -95,7 +101,8 @@ def test_parsing_the_subscription_forms(plan):
     assert parse_digest("weekly monday 09:00 Geneva", plan) == Subscribe(
         "weekly", 0, None, 9, 0, "Europe/Zurich", "Geneva", "")
     daily = parse_digest("daily 8:30am Nairobi SC", plan)
-    assert (daily.cadence, daily.hour, daily.minute, daily.zone, daily.scope) == ("daily", 8, 30, "Africa/Nairobi", "SC")
+    assert ((daily.cadence, daily.hour, daily.minute, daily.zone, daily.scope)
+            == ("daily", 8, 30, "Africa/Nairobi", "SC"))
     monthly = parse_digest("monthly on the 15th at 5 pm America/Panama", plan)
     assert (monthly.day_of_month, monthly.hour, monthly.zone) == (15, 17, "America/Panama")
     assert parse_digest("weekly Stockholm outcome 2", plan).scope == "SC2"

@@ -11,7 +11,15 @@ from sqlalchemy.orm import selectinload
 from handlers.digest_content import digest_data
 from handlers.status import Target, status_data
 from plan_data.parties import bundled_parties
-from storage.activities import Actor, add_attendees, create_activity, delete_activity, edit_activity, last_undoable, undo
+from storage.activities import (
+    Actor,
+    add_attendees,
+    create_activity,
+    delete_activity,
+    edit_activity,
+    last_undoable,
+    undo,
+)
 from storage.models import Activity
 
 # One indicator per rule: Parties of one convention, cross-cutting Parties, kinds, products,
@@ -90,7 +98,8 @@ def _naive(ctx) -> dict[str, dict]:
             reached: dict[str, date] = {}
             centres, products = set(), 0
             for a in activities:
-                if a.deleted_at is not None or a.status != "done" or code not in [l.indicator_code for l in a.links]:
+                linked = [link.indicator_code for link in a.links]
+                if a.deleted_at is not None or a.status != "done" or code not in linked:
                     continue
                 if a.start_date is None or a.start_date < plan.start or (a.end_date or a.start_date) > plan.end:
                     continue

@@ -1,10 +1,17 @@
 """The models and the migrations describe the same schema, on every database."""
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
+from alembic.script import ScriptDirectory
 from sqlalchemy import inspect
 
-from storage.db import is_up_to_date, make_engine, upgrade
+from storage.db import alembic_config, make_engine, upgrade
 from storage.models import Base, managed_by_migrations
+
+
+def is_up_to_date(engine) -> bool:
+    head = ScriptDirectory.from_config(alembic_config(engine)).get_current_head()
+    with engine.connect() as conn:
+        return MigrationContext.configure(conn).get_current_revision() == head
 
 
 def test_migrations_match_models(engine):

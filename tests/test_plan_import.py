@@ -1,7 +1,6 @@
 """A plan document → a plan file: `tapbot plan import`, `plan validate`, `plan crosswalk`, as an admin runs them."""
 from __future__ import annotations
 
-import json
 import os
 import subprocess
 import sys
@@ -11,7 +10,7 @@ from pathlib import Path
 import docx
 import pytest
 
-from plan_data.crosswalk import load_crosswalk, propose
+from plan_data.crosswalk import propose
 from plan_data.importer import DocumentError, import_plan, propose_counting, read_document
 from plan_data.loader import Measure, PlanError, load_plan, load_plans, parse_plan
 

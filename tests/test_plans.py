@@ -5,12 +5,12 @@ import json
 import os
 import subprocess
 import sys
-from datetime import date
+from datetime import UTC, date
 from pathlib import Path
 
 import pytest
-
 from conftest import Chat
+
 from handlers.context import Context
 from handlers.matcher import match_indicators
 from handlers.messages import ReplyKind
@@ -178,15 +178,15 @@ def test_a_plan_without_keywords_matches_from_its_own_texts(plans):
     plan = plans.by_id["tap-2026-2029"]
     assert not any(i.keywords for i in plan.indicators.values())
     ranked = [[m.code for m in match_indicators(text, plan)] for text, _ in SYNTHETIC_LOGS]
-    top1 = sum(codes[:1] == [want] for codes, (_, want) in zip(ranked, SYNTHETIC_LOGS))
-    top3 = sum(want in codes[:3] for codes, (_, want) in zip(ranked, SYNTHETIC_LOGS))
+    top1 = sum(codes[:1] == [want] for codes, (_, want) in zip(ranked, SYNTHETIC_LOGS, strict=True))
+    top3 = sum(want in codes[:3] for codes, (_, want) in zip(ranked, SYNTHETIC_LOGS, strict=True))
     print(f"synthetic plan, no keywords: top-1 {top1}/{len(SYNTHETIC_LOGS)}, top-3 {top3}/{len(SYNTHETIC_LOGS)}")
     assert top3 >= 10 and top1 >= 7, (top1, top3, ranked)
 
 
 def test_digest_subscriptions_name_their_plan_and_never_follow_another(two, caplog):
     import logging
-    from datetime import datetime, timedelta, timezone
+    from datetime import datetime, timedelta
 
     from bot.scheduler import DigestSender
     from storage.models import DigestDelivery, DigestSubscription
@@ -216,7 +216,7 @@ def test_digest_subscriptions_name_their_plan_and_never_follow_another(two, capl
         sc2 = session.query(DigestSubscription).filter_by(scope="SC2").one().id
     sent = []
     sender = DigestSender(alone, lambda destination, reply: sent.append(reply), worker="w1")
-    later = datetime.now(timezone.utc) + timedelta(days=8)
+    later = datetime.now(UTC) + timedelta(days=8)
     with caplog.at_level(logging.WARNING, logger="bot.scheduler"):
         assert sender.run_subscription(bc3, later) is None
     assert "skipped: its plan tap-2026-2029 is not loaded any more" in caplog.text
@@ -257,6 +257,17 @@ def test_a_log_form_counts_in_the_plan_of_its_dates(two):
     reply = submit_log_form(incoming, values, two)
     assert reply.kind is ReplyKind.DONE, reply
     assert figures(two, "tap-2022-2025", "indicator", "SC2.I3")["SC2.I3"]["activities"] == 1
+
+
+def test_a_log_form_naming_no_indicator_of_the_plan_says_which_to_use(plan):
+    from handlers.forms import read_log_form
+
+    values = {"title": "National workshop on mercury inventories", "kind": "workshop", "start_date": "2024-05-02",
+              "countries": "Kenya", "participants": "20", "indicators": "ZZ9.I9"}
+    errors = read_log_form(values, plan, DECEMBER_2026)
+    assert set(errors) == {"indicators"}
+    assert "ZZ9.I9 is not an indicator of the plan" in errors["indicators"]
+    assert any(code in errors["indicators"] for code in plan.indicators)  # an example taken from the plan
 
 
 @pytest.mark.parametrize("question", ["SC2 in 2022-2025", "SC2 under the 2022–2025 plan", "SC2 for tap-2022-2025",

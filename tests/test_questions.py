@@ -11,13 +11,13 @@ from __future__ import annotations
 import re
 
 import pytest
-
 from conftest import TODAY
+from test_chat import log_three
+
 from handlers.dispatch import quick_reply
 from handlers.messages import Incoming, ReplyKind
 from handlers.parse import Log, parse_command
 from handlers.questions import read_question
-from test_chat import log_three
 
 
 def _figures(text: str) -> tuple[int, int]:
@@ -116,7 +116,8 @@ def test_a_question_off_the_plan_gets_an_honest_answer(chat, ctx, question):
 def test_gaps_of_the_plan_a_convention_and_an_outcome(chat, ctx):
     log_three(chat)
     total = len(ctx.plan.indicators)
-    for question in ("which indicators have no activity yet?", "gaps", "quels indicateurs n'ont encore aucune activité ?",
+    for question in ("which indicators have no activity yet?", "gaps",
+                     "quels indicateurs n'ont encore aucune activité ?",
                      "¿qué indicadores no tienen ninguna actividad?"):
         reply = chat(question)
         assert reply.title == "Gaps · The whole plan", reply.text
@@ -168,7 +169,8 @@ def test_parse_of_questions_gives_command_target_and_period(plan):
         "since June": ("status", "PLAN", {"from": "2025-06-01", "to": None}),  # the June begun last
         "since July": ("status", "PLAN", {"from": "2024-07-01", "to": None}),
         "how is GRULAC doing?": ("status", "region:GRULAC", None),
-        "où en est l'Europe de l'Est cette année ?": ("status", "region:EEG", {"from": "2025-01-01", "to": "2025-12-31"}),
+        "où en est l'Europe de l'Est cette année ?": ("status", "region:EEG",
+                                                      {"from": "2025-01-01", "to": "2025-12-31"}),
         "which indicators have no activity yet?": ("gaps", "PLAN", None),
         "what's missing for Basel?": ("gaps", "BC", None),
         "status Ghana": ("status", "GH", None),

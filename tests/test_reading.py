@@ -1,13 +1,12 @@
 """Log messages in English, French and Spanish read as the trainer meant them, through the
 real dispatch on SQLite and PostgreSQL (the `chat` fixture), and `tapbot parse --json`."""
 import pytest
+from conftest import TODAY
 
 from bot.console import ConsoleChannel
 from handlers.describe import describe
 from handlers.messages import ReplyKind
 from storage.models import Activity
-
-from conftest import TODAY
 
 
 def stored(ctx, activity_id: int) -> Activity:

@@ -12,29 +12,40 @@ import socket
 import sys
 import threading
 import time
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import aiohttp
 import pytest
+from conftest import POSTGRES_URL, TODAY, Chat
+from fakes.slack_api import TOKEN, FakeSlackAPI, command_body, signed
 from slack_sdk.models.blocks import Block
 from slack_sdk.models.views import View
 from sqlalchemy import func, select, update
-
-from bot.slack import clean_text
-from bot.slack_blocks import log_modal, message, private_metadata, table_text
-from conftest import POSTGRES_URL, TODAY, Chat
-from fakes.slack_api import TOKEN, FakeSlackAPI, command_body, signed
-from handlers.context import Context
-from handlers.messages import Incoming, Reply, Table
-from handlers.dispatch import dispatch
-from storage import inbox
-from storage.db import make_engine, make_session_factory
-from storage.models import Activity, InboxEntry
 from test_slack import (
-    AMINA, BOB, CHANNEL, DM, LOG, SECRET, USERS, SlackWorkspace, activities, header, run, settled, slack_server,
+    AMINA,
+    BOB,
+    CHANNEL,
+    DM,
+    LOG,
+    SECRET,
+    USERS,
+    SlackWorkspace,
+    activities,
+    header,
+    run,
+    settled,
+    slack_server,
     text_of,
 )
 
+from bot.slack import clean_text
+from bot.slack_blocks import log_modal, message, private_metadata, table_text
+from handlers.context import Context
+from handlers.dispatch import dispatch
+from handlers.messages import Incoming, Reply, Table
+from storage import inbox
+from storage.db import make_engine, make_session_factory
+from storage.models import Activity, InboxEntry
 
 # --- nothing acknowledged is lost ---------------------------------------------------------------
 
@@ -68,7 +79,7 @@ def test_a_mention_acknowledged_before_a_crash_is_handled_at_start_up_once(ctx):
     assert inbox.record(ctx.sessions, key, "slack", payload)
     assert not inbox.record(ctx.sessions, key, "slack", payload)  # a second delivery is not kept twice
     with ctx.sessions() as session:
-        session.execute(update(InboxEntry).values(claimed_at=datetime.now(timezone.utc) - timedelta(minutes=5)))
+        session.execute(update(InboxEntry).values(claimed_at=datetime.now(UTC) - timedelta(minutes=5)))
         session.commit()
 
     async def scenario():
@@ -442,7 +453,9 @@ def test_kill_9_during_a_burst_loses_no_acknowledged_mention_and_doubles_none(ct
 def teams_channel_message(teams, text: str) -> dict:
     """A channel message as Teams really sends it: explicit nulls included (cf. the Bot Framework
     SDKs' recorded activities), the bot @mentioned."""
-    from test_teams import AMINA as TEAMS_AMINA, BOT, CHANNEL as TEAMS_CHANNEL, TENANT
+    from test_teams import AMINA as TEAMS_AMINA
+    from test_teams import BOT, TENANT
+    from test_teams import CHANNEL as TEAMS_CHANNEL
 
     activity = teams.activity(f"<at>tapbot</at> {text}", conversation={**TEAMS_CHANNEL, "isGroup": True,
                                                                        "name": None})

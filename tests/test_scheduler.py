@@ -8,29 +8,41 @@ import subprocess
 import sys
 import textwrap
 import threading
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
+from conftest import POSTGRES_URL
 from sqlalchemy import inspect, text
 
 from bot.config import Settings
 from bot.delivery import DeliveryError, Destination
 from bot.scheduler import (
-    CLAIM_TIMEOUT, DIGESTS, MAX_ATTEMPTS, DigestScheduler, DigestSender, attach_scheduler, job_id, sending_with,
+    CLAIM_TIMEOUT,
+    DIGESTS,
+    MAX_ATTEMPTS,
+    DigestScheduler,
+    DigestSender,
+    attach_scheduler,
+    job_id,
+    sending_with,
 )
-from conftest import POSTGRES_URL
 from handlers.digest import as_utc, run_digest
 from handlers.messages import Incoming, Reply
 from handlers.render import render_text
 from storage.db import upgrade
 from storage.models import (
-    SCHEDULER_JOBS_TABLE, Base, ConversationRef, DigestDelivery, DigestSubscription, managed_by_migrations,
+    SCHEDULER_JOBS_TABLE,
+    Base,
+    ConversationRef,
+    DigestDelivery,
+    DigestSubscription,
+    managed_by_migrations,
 )
 
-UTC = timezone.utc
+UTC = UTC
 ROOT = Path(__file__).resolve().parents[1]
 
 
@@ -393,7 +405,6 @@ def _teams_reference(service_url: str, conversation: str) -> dict:
 def test_teams_digests_reach_the_bot_connector_from_serve_with_scheduler(ctx, jobs_table):
     """`tapbot serve --with-scheduler`: the scheduler starts with the app and posts on its loop."""
     from aiohttp import web
-
     from fakes.bot_connector import FakeBotConnector
 
     settings = Settings(teams_allow_anonymous=True, tapbot_env="development")

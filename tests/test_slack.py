@@ -18,6 +18,7 @@ import aiohttp
 import pytest
 import yaml
 from aiohttp import web
+from fakes.slack_api import BOT_USER, TEAM, TOKEN, FakeSlackAPI, block_texts, command_body, signed
 from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
@@ -26,9 +27,8 @@ from bot.config import Settings
 from bot.delivery import DeliveryError
 from bot.server import build_web_app
 from bot.slack import mount_slack, post_reply
-from fakes.slack_api import BOT_USER, TEAM, TOKEN, FakeSlackAPI, block_texts, command_body, signed
-from handlers.messages import Reply
 from handlers.context import Context
+from handlers.messages import Reply
 from handlers.status import TRUST_VERSION_FOR
 from storage.db import make_session_factory
 from storage.models import Activity, IndicatorLink, ProcessedEvent, UserName
@@ -222,7 +222,8 @@ def test_slash_log_is_confirmed_in_the_channel_with_indicator_edit_and_undo_butt
 
     run(scenario())
     [activity] = activities(ctx)
-    assert (activity.participants, activity.women, activity.channel, activity.conversation_id) == (35, 14, "slack", CHANNEL)
+    assert ((activity.participants, activity.women, activity.channel, activity.conversation_id)
+            == (35, 14, "slack", CHANNEL))
 
 
 def test_help_and_errors_are_shown_to_the_asker_only(ctx):
@@ -231,7 +232,8 @@ def test_help_and_errors_are_shown_to_the_asker_only(ctx):
             _, helped = await slack.command("help")
             assert helped["response_type"] == "ephemeral" and header(helped["blocks"]) == "tapbot · help"
             _, wrong = await slack.command("show")
-            assert wrong["response_type"] == "ephemeral" and "needs the number of an activity" in text_of(wrong["blocks"])
+            assert wrong["response_type"] == "ephemeral"
+            assert "needs the number of an activity" in text_of(wrong["blocks"])
             _, bad = await slack.command("log workshop in Accra, 31 February 2024, 20 participants")
             assert bad["response_type"] == "ephemeral" and header(bad["blocks"]).startswith("Not logged")
 
@@ -558,7 +560,8 @@ def test_app_home_shows_my_activities_and_each_outcome(ctx):
 def test_url_verification_answers_the_challenge(ctx):
     async def scenario():
         async with slack_server(ctx) as slack:
-            body = json.dumps({"token": "legacy-unused", "challenge": "3eZbrw1aBm2rZgRNFdxV2595E9CY3gmdALWMmHkvFXO7tYXAYM8P",
+            body = json.dumps({"token": "legacy-unused",
+                               "challenge": "3eZbrw1aBm2rZgRNFdxV2595E9CY3gmdALWMmHkvFXO7tYXAYM8P",
                                "type": "url_verification"})
             status, text = await slack.post(body, "application/json")
             assert status == 200 and json.loads(text)["challenge"].startswith("3eZbrw1a")
@@ -647,19 +650,18 @@ def test_post_reply_delivers_or_says_whether_to_retry():
 
 def test_a_button_rendered_by_one_process_works_on_another(ctx):
     async def scenario():
-        async with FakeSlackAPI(USERS) as api:
-            async with slack_server(ctx, api) as first, slack_server(ctx, api) as second:
-                _, logged = await first.command(LOG)
-                choice = next(label for label, e in buttons(logged["blocks"]).items()
-                              if e["value"].startswith("link 1 "))
-                await second.press(logged, choice)
-                [linked] = await api.wait_for("response_url")
-                assert header(linked.args["blocks"]).startswith("Linked #1 → ")
-                await first.press(logged, "Undo", message_ts="1718000000.000777")
-                await second.press(logged, "Undo", message_ts="1718000000.000777")  # the same press, twice
-                await api.wait_for("response_url", 2)
-                await settled()
-                assert len(api.calls_to("response_url")) == 2
+        async with FakeSlackAPI(USERS) as api, slack_server(ctx, api) as first, slack_server(ctx, api) as second:
+            _, logged = await first.command(LOG)
+            choice = next(label for label, e in buttons(logged["blocks"]).items()
+                          if e["value"].startswith("link 1 "))
+            await second.press(logged, choice)
+            [linked] = await api.wait_for("response_url")
+            assert header(linked.args["blocks"]).startswith("Linked #1 → ")
+            await first.press(logged, "Undo", message_ts="1718000000.000777")
+            await second.press(logged, "Undo", message_ts="1718000000.000777")  # the same press, twice
+            await api.wait_for("response_url", 2)
+            await settled()
+            assert len(api.calls_to("response_url")) == 2
 
     run(scenario())
     [activity] = activities(ctx)
@@ -696,16 +698,15 @@ def test_a_change_made_by_another_process_shows_within_a_second(ctx):
     other = Context(sessions=make_session_factory(ctx.engine), plan=ctx.plan, today=ctx.today)  # its own memory
 
     async def scenario():
-        async with FakeSlackAPI(USERS) as api:
-            async with slack_server(ctx, api) as here, slack_server(other, api) as there:
-                for _ in range(2):
-                    _, answer = await here.command("status SC2")
-                    assert activities_shown(answer) == "0"
-                await there.command(SC2_LOG)
-                changed_at = time.monotonic()
-                while activities_shown((await here.command("status SC2"))[1]) != "1":
-                    assert time.monotonic() - changed_at < TRUST_VERSION_FOR + 5, "the change never showed"
-                    await asyncio.sleep(0.05)
+        async with FakeSlackAPI(USERS) as api, slack_server(ctx, api) as here, slack_server(other, api) as there:
+            for _ in range(2):
+                _, answer = await here.command("status SC2")
+                assert activities_shown(answer) == "0"
+            await there.command(SC2_LOG)
+            changed_at = time.monotonic()
+            while activities_shown((await here.command("status SC2"))[1]) != "1":
+                assert time.monotonic() - changed_at < TRUST_VERSION_FOR + 5, "the change never showed"
+                await asyncio.sleep(0.05)
 
     run(scenario())
 
@@ -757,7 +758,8 @@ def test_long_replies_fit_slacks_limits():
 
     reply = Reply(title="x" * 300, lines=["a & b <c>"] + ["line " * 100] * 80,
                   fields=[Field(f"f{i}", "v" * 3000) for i in range(23)],
-                  table=Table(["a", "b"], [["1" * 80, "2"]] * 500), actions=[Action(f"b{i}", "help") for i in range(30)],
+                  table=Table(["a", "b"], [["1" * 80, "2"]] * 500),
+                  actions=[Action(f"b{i}", "help") for i in range(30)],
                   context=["c"] * 12)
     shown = message(reply)
     blocks = shown["blocks"]

@@ -16,13 +16,13 @@ import aiohttp
 import pytest
 from aiohttp import web
 from cryptography.hazmat.primitives.asymmetric import rsa
+from fakes.bot_connector import FakeAuthority, FakeBotConnector
 from sqlalchemy import select
 
 from bot.config import Settings
 from bot.delivery import DeliveryError
 from bot.teams import Microsoft, _Msal, auth_configuration, mount_teams, send_proactive
 from bot.teams_cards import LOG_FORM, form_card, markdown, reply_card
-from fakes.bot_connector import FakeAuthority, FakeBotConnector
 from handlers.examples import plan_examples
 from handlers.messages import Action, Reply
 from storage.models import Activity, ConversationRef
@@ -68,9 +68,9 @@ class Teams:
         headers = dict(headers or {})
         if token:
             headers["Authorization"] = f"Bearer {token}"
-        async with aiohttp.ClientSession() as session:
-            async with session.post(self.url, json=activity, headers=headers) as response:
-                return response.status
+        async with aiohttp.ClientSession() as session, session.post(self.url, json=activity,
+                                                                    headers=headers) as response:
+            return response.status
 
     async def say(self, text: str | None, **kwargs) -> dict:
         """Post a message and return the card the bot answered with."""
@@ -362,9 +362,9 @@ def test_with_credentials_every_bad_token_gets_401_offline(ctx, caplog):
             # A good token passes; the reply then needs the bot's own token, which cannot be had offline:
             # 503 and a clear log line, never a 500 or a hang.
             assert await teams.post(activity, fake.token(APP_ID)) == 503
-            async with aiohttp.ClientSession() as session:  # the check guards /api/messages only
-                async with session.post(teams.url.replace("/api/messages", "/slack/events"), json={}) as response:
-                    assert response.status == 200
+            async with aiohttp.ClientSession() as session, session.post(  # the check guards /api/messages only
+                    teams.url.replace("/api/messages", "/slack/events"), json={}) as response:
+                assert response.status == 200
 
     run(scenario())
     assert "no token from the Microsoft identity platform" in caplog.text

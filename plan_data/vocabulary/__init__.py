@@ -76,7 +76,7 @@ class Vocabulary:
         """
         plain = [_fold_word(w) for w in words if len(w) > 1 and not w.isupper()]
         counts = {code: sum(w in lang.function_words for w in plain) for code, lang in self.languages.items()}
-        best = max(counts, key=counts.get, default=None)
+        best = max(counts, key=counts.__getitem__, default=None)
         if best is None or counts[best] == 0 or list(counts.values()).count(counts[best]) > 1:
             return None
         return best
@@ -146,8 +146,9 @@ def vocabulary() -> Vocabulary:
         for english, forms in data.get("terms", {}).items():
             for form in forms:
                 key = tuple(_key(w) for w in _WORD.findall(fold(form)))
-                target = phrases if len(key) > 1 else words
-                k = key if len(key) > 1 else key[0]
+                # Several words are a phrase, kept by their tuple; one word by itself.
+                target: dict = phrases if len(key) > 1 else words
+                k: tuple[str, ...] | str = key if len(key) > 1 else key[0]
                 if target.get(k, english) != english:
                     raise ValueError(f"{path.name}: “{form}” means both “{target[k]}” and “{english}”")
                 target[k] = english

@@ -16,12 +16,11 @@ import ssl
 import time
 import uuid
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import jwt
 from aiohttp import web
-
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
@@ -77,7 +76,7 @@ class FakeBotConnector(LocalServer):
                 "serviceurl": self.service_url} | claims
         return jwt.encode(body, key or self.key, algorithm="RS256", headers={"kid": key_id} if key_id else None)
 
-    async def start(self) -> "FakeBotConnector":
+    async def start(self) -> FakeBotConnector:
         app = web.Application()
         app.router.add_post(self.prefix + "v3/conversations/{conversation}/activities", self._post)
         app.router.add_post(self.prefix + "v3/conversations/{conversation}/activities/{reply_to}", self._post)
@@ -124,7 +123,7 @@ class FakeAuthority(LocalServer):
     def authority(self) -> str:
         return f"https://127.0.0.1:{self.port}/{self.tenant}"
 
-    async def start(self) -> "FakeAuthority":
+    async def start(self) -> FakeAuthority:
         app = web.Application()
         app.router.add_get(f"/{self.tenant}/v2.0/.well-known/openid-configuration", self._openid_configuration)
         app.router.add_post(f"/{self.tenant}/oauth2/v2.0/token", self._token)
@@ -161,7 +160,7 @@ class FakeAuthority(LocalServer):
     def _write_certificate(self) -> None:
         key = ec.generate_private_key(ec.SECP256R1())
         name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "fake login.microsoftonline.com")])
-        now = datetime.now(timezone.utc)
+        now = datetime.now(UTC)
         ski = x509.SubjectKeyIdentifier.from_public_key(key.public_key())
         # Self-signed, and its own CA: complete enough for urllib3's strict verification.
         certificate = (

@@ -14,6 +14,7 @@ what the user saw and a benchmark can time when the answer got there.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hashlib
 import hmac
 import json
@@ -26,7 +27,6 @@ from urllib.parse import parse_qsl, urlencode
 from aiohttp import web
 
 from fakes import LocalServer
-
 
 TOKEN = "xoxb-test-token"
 TEAM = "T0TAP"
@@ -77,14 +77,14 @@ class FakeSlackAPI(LocalServer):
         super().__init__()
         self.on_call: Callable[[Call], None] | None = None  # told of each call as it arrives (benchmarks)
 
-    async def start(self) -> "FakeSlackAPI":
+    async def start(self) -> FakeSlackAPI:
         app = web.Application()
         app.router.add_route("*", "/api/{method}", self._api)
         app.router.add_post("/response/{id}", self._response_url)
         await self.serve(app)
         return self
 
-    async def __aenter__(self) -> "FakeSlackAPI":
+    async def __aenter__(self) -> FakeSlackAPI:
         return await self.start()
 
     async def __aexit__(self, *_exc) -> None:
@@ -124,10 +124,8 @@ class FakeSlackAPI(LocalServer):
             if remaining <= 0:
                 raise AssertionError(f"{method}: {len(self.calls_to(method))} calls, expected {count}; "
                                      f"got {[c.method for c in self.calls]}")
-            try:
+            with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._changed.wait(), remaining)
-            except TimeoutError:
-                pass
         return self.calls_to(method)
 
     def _record(self, call: Call) -> None:
