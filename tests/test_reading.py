@@ -144,7 +144,8 @@ def test_parse_json_contract(plan):
         ("log formation hybride, Libreville, du 22 au 24 mai 2024, 21 en salle + 15 en ligne", ["36"]),
         ("log seminario web, 20 de abril de 2024, 150 conectados", ["Participants: 150"]),
         # Launches of guidance in French and Spanish.
-        ("log guide sur les déchets plastiques lancé en français le 20 janvier 2025", ["Kind: Guidance or tool launch"]),
+        ("log guide sur les déchets plastiques lancé en français le 20 janvier 2025",
+         ["Kind: Guidance or tool launch"]),
         ("log lanzamiento de la guía de plásticos en español, 8 de noviembre de 2022",
          ["Kind: Guidance or tool launch"]),
     ],
