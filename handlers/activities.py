@@ -24,9 +24,10 @@ EDIT_FIELDS = {
     "title": "text", "kind": "kind", "modality": "modality", "start_date": "date", "end_date": "date",
     "date": "daterange", "dates": "daterange", "city": "text", "countries": "countries", "country": "countries",
     "organiser": "text", "organizer": "text", "participants": "count", "women": "count", "men": "count",
-    "status": "status", "produced": "products",
+    "status": "status", "produced": "products", "countries_stated": "count",
 }
 STATUSES = ("planned", "done", "cancelled")
+MAX_COUNTRIES = 250  # more than every State and territory there is
 TEXT_LIMITS = {"title": 300, "city": 120, "organiser": 200}  # the columns' lengths
 
 
@@ -228,6 +229,10 @@ def _contradictions(activity: Activity, changes: dict) -> list[str]:
     start, end = after("start_date"), after("end_date")
     if start and end and end < start:
         problems.append(f"The end ({end}) would be before the start ({start}).")
+    stated = after("countries_stated")
+    if stated is not None and not 1 <= stated <= MAX_COUNTRIES:
+        problems.append(f"countries_stated is how many countries took part, between 1 and {MAX_COUNTRIES} "
+                        f"(got {stated}); `countries_stated=none` clears it.")
     return problems + count_problems(after("participants"), after("women"), after("men"))
 
 
