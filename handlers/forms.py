@@ -5,7 +5,9 @@ Every channel hands in the same field names, with the values as its form gives t
     title, kind, modality          text (kind and modality as the keys of KIND_LABELS / MODALITY_LABELS)
     start_date, end_date           ISO dates, "2024-03-12"
     countries, indicators          a list, or one string separated by commas (names or codes)
-    participants, women            whole numbers, as numbers or text
+    participants, women, men       whole numbers, as numbers or text
+    products                       what it produced, "2 case studies" (read as in a message)
+    organiser                      who organised it, e.g. a regional centre ("BCRC-Senegal")
 
 A form that can't be used comes back as {field: message} ("" for the form as a
 whole), so the channel can show each message under its field. A good one is
@@ -22,8 +24,9 @@ from sqlalchemy.orm import Session
 from handlers import parse
 from handlers.activities import run_edit, run_link
 from handlers.context import Context
-from handlers.counted import read_products
+from handlers.counted import PRODUCT_LABELS, read_products
 from handlers.dispatch import run_once
+from handlers.examples import plan_examples
 from handlers.extract import extract_log_fields
 from handlers.log import KIND_LABELS, MODALITY_LABELS, ORGANISER, LogDraft, draft_from_text, status_for, store
 from handlers.matcher import confidence, match_indicators
@@ -34,8 +37,8 @@ from plan_data.loader import Plan, Plans
 from storage.activities import get_activity
 
 
-LOG_FIELDS = ("title", "kind", "start_date", "end_date", "countries", "participants", "women", "modality",
-              "indicators")
+LOG_FIELDS = ("title", "kind", "start_date", "end_date", "countries", "participants", "women", "men", "products",
+              "organiser", "modality", "indicators")
 MAX_COUNT = 9_999_999
 
 FormErrors = dict[str, str]
@@ -79,6 +82,7 @@ def read_log_form(values: dict, plan: Plan, today: date, plans: Plans | None = N
         errors["men"] = f"{women or 0} women and {men} men are more than the {participants} participants."
     # What it produced ("2 case studies"), read as in a message (handlers/counted.py).
     products = _text(values.get("products"))
+    organiser = _text(values.get("organiser"))[:200] or None
     if products and read_products(products) is None:
         errors["products"] = "Say how many of what, e.g. “2 case studies”, “1 guidance document”, “3 submissions”."
     codes = []
@@ -91,12 +95,20 @@ def read_log_form(values: dict, plan: Plan, today: date, plans: Plans | None = N
     if errors:
         return errors
     matches = [] if codes else match_indicators(title, plan)
-    organiser = ORGANISER.search(title + " " + _text(values.get("source_text")))
+    if organiser is None:
+        named = ORGANISER.search(title + " " + _text(values.get("source_text")))
+        organiser = named.group(1) if named else None
+    text = _text(values.get("source_text")) or _summary(title, countries, start, end, participants, women,
+                                                        modality, codes)
+    # Products and the organiser's regional centre are read from the text (handlers.counted), as in a message.
+    if products:
+        text += f"; produced: {products}"
+    if organiser and organiser not in text:
+        text += f"; organised by {organiser}"
     return LogDraft(
-        text=(_text(values.get("source_text")) or _summary(title, countries, start, end, participants, women,
-                                                           modality, codes)) + (f"; produced: {products}" if products else ""),
+        text=text,
         title=title[:300], kind=kind, modality=modality, start_date=start, end_date=end or start,
-        countries=countries, organiser=organiser.group(1) if organiser else None,
+        countries=countries, organiser=organiser,
         participants=participants, women=women, men=men, languages=list(read.languages) if read else [],
         status=status_for(start, today),
         codes=codes, matches=matches, confidence=confidence(matches) if matches else 0.0, plan=plan,
@@ -119,6 +131,8 @@ def values_from_text(text: str, plan: Plan, today: date) -> dict:
         "title": draft.title, "kind": draft.kind, "modality": draft.modality,
         "start_date": _iso(draft.start_date), "end_date": _iso(draft.end_date),
         "countries": draft.countries, "participants": draft.participants, "women": draft.women,
+        "men": draft.men, "products": products_text(*(read_products(text) or (None, None))),
+        "organiser": draft.organiser,
         "indicators": draft.codes or ([link.code] if link else []), "source_text": text,
     }
 
@@ -133,9 +147,15 @@ def activity_values(ctx: Context, activity_id: int) -> dict | None:
             "title": activity.title, "kind": activity.kind, "modality": activity.modality,
             "start_date": _iso(activity.start_date), "end_date": _iso(activity.end_date),
             "countries": [c.country for c in activity.countries],
-            "participants": activity.participants, "women": activity.women,
+            "participants": activity.participants, "women": activity.women, "men": activity.men,
+            "products": products_text(activity.products, activity.product_kind), "organiser": activity.organiser,
             "indicators": [link.indicator_code for link in activity.links if link.plan_id == ctx.plan.id],
         }
+
+
+def products_text(count: int | None, kind: str | None) -> str | None:
+    """Stored products as a form shows them, "2 case studies": read back by read_products as the same."""
+    return f"{count} {PRODUCT_LABELS[kind]}" if count and kind in PRODUCT_LABELS else None
 
 
 def submit_edit_form(incoming: Incoming, activity_id: int, values: dict, ctx: Context) -> Reply | FormErrors:
@@ -144,14 +164,19 @@ def submit_edit_form(incoming: Incoming, activity_id: int, values: dict, ctx: Co
     if isinstance(draft, dict):
         return draft
     changes = [("title", draft.title), ("kind", draft.kind), ("participants", _str(draft.participants)),
-               ("women", _str(draft.women)), ("countries", ", ".join(draft.countries))]
+               ("women", _str(draft.women)), ("men", _str(draft.men)), ("countries", ", ".join(draft.countries)),
+               ("produced", _text(values.get("products")))]
     if draft.modality:
         changes.append(("modality", draft.modality))
     if draft.start_date:
         changes += [("start_date", draft.start_date.isoformat()), ("end_date", draft.end_date.isoformat())]
 
     def edit(session: Session) -> Reply:
-        reply = run_edit(session, ctx, incoming, parse.Edit(activity_id, tuple(changes)), ctx.today())
+        current = get_activity(session, activity_id)
+        # The organiser only when the form changed it: setting it resolves the regional centre
+        # again, and a centre read from the log's text is kept while the organiser stays.
+        organiser = [("organiser", draft.organiser or "")] if current and draft.organiser != current.organiser else []
+        reply = run_edit(session, ctx, incoming, parse.Edit(activity_id, tuple(changes + organiser)), ctx.today())
         if reply.kind is ReplyKind.ERROR:
             return reply
         linked = {link.indicator_code for link in get_activity(session, activity_id).links
