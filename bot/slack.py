@@ -38,7 +38,7 @@ from bot.slack_blocks import (
 )
 from handlers.context import Context
 from handlers.dispatch import dispatch, failure_reply, kept_reply, quick_reply
-from handlers.forms import activity_values, submit_edit_form, submit_log_form, values_from_text
+from handlers.forms import activity_values, form_plan, submit_edit_form, submit_log_form, values_from_text
 from handlers.help import files_reply
 from handlers.messages import Incoming, Reply, ReplyKind
 from handlers.parse import changes_data, parse_command
@@ -356,7 +356,9 @@ class SlackListeners:
         await self._safely(client.views_open(trigger_id=body["trigger_id"], view=view), "views.open")
 
     async def on_indicator_options(self, ack, payload: dict) -> None:
-        await ack(options=indicator_choices(self.ctx.plan, payload.get("value", "")))
+        # An edit form offers the indicators of its activity's plan (kept in the modal's metadata).
+        metadata = json.loads((payload.get("view") or {}).get("private_metadata") or "{}")
+        await ack(options=indicator_choices(form_plan(self.ctx, metadata), payload.get("value", "")))
 
     # --- shortcuts and modals -----------------------------------------------------------------------
 
@@ -434,7 +436,8 @@ class SlackListeners:
             values = await asyncio.to_thread(activity_values, self.ctx, reply.activity_id)
             if values is None:
                 return False
-            view = log_modal(self.ctx.plan, values, metadata | {"activity_id": reply.activity_id},
+            view = log_modal(form_plan(self.ctx, values), values,
+                             metadata | {"activity_id": reply.activity_id, "plan": values["plan"]},
                              activity_id=reply.activity_id)
         else:
             return False

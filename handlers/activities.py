@@ -11,6 +11,7 @@ from handlers.counted import read_products
 from handlers.dates import DateError, find_dates
 from handlers.extract import MAX_COUNT, count_problems
 from handlers.log import KIND_LABELS, MODALITY_LABELS, codes_in_plan, activity_reply, status_for
+from handlers.plans import carry_activity_links
 from handlers.messages import Action, Field, Incoming, Reply, ReplyKind, Table
 from handlers.render import day, shorten
 from plan_data.centres import find_centre
@@ -53,6 +54,13 @@ def _changeable(session: Session, ctx, incoming: Incoming, activity_id: int) -> 
     if isinstance(activity, Reply) or ctx.may_change(incoming.user_id, activity.user_id):
         return activity
     return error(f"Only {activity.user_name or 'its author'} or an admin can change #{activity.id}.")
+
+
+def plan_of(ctx, activity: Activity) -> Plan:
+    """The activity's plan: the one it is linked in, else the one whose period holds its dates."""
+    linked_in = {l.plan_id for l in activity.links} & set(ctx.plans.by_id)
+    return ctx.plans.by_id[min(linked_in)] if len(linked_in) == 1 else ctx.plan_for(activity.start_date,
+                                                                                       activity.end_date)
 
 
 def run_show(session: Session, plan: Plan, activity_id: int) -> Reply:
@@ -148,11 +156,29 @@ def run_edit(session: Session, ctx, incoming: Incoming, command: parse.Edit, tod
     diff = store.edit_activity(session, _actor(incoming), activity, changes)
     if not diff:
         return Reply(title=f"#{activity.id} already has those values", kind=ReplyKind.INFO)
-    reply = activity_reply(ctx.plan, activity, title=f"Changed #{activity.id} · {activity.title}")
+    moved = _follow_dates(session, ctx, incoming, activity) if {"start_date", "end_date"} & set(diff) else []
+    reply = activity_reply(plan_of(ctx, activity), activity, title=f"Changed #{activity.id} · {activity.title}")
     reply.kind = ReplyKind.DONE
-    reply.lines = ["Changed: " + ", ".join(diff)]
+    reply.lines = ["Changed: " + ", ".join(diff)] + moved
     reply.actions = [Action("Undo", f"undo {activity.id}", "danger")]
     return reply
+
+
+def _follow_dates(session: Session, ctx, incoming: Incoming, activity: Activity) -> list[str]:
+    """After new dates put an activity in another loaded plan's period: its links follow the
+    crosswalk into that plan; the reply says what moved, and what stayed and how to relink."""
+    carried, stayed = carry_activity_links(session, ctx.plans, _actor(incoming), activity)
+    if not carried and not stayed:
+        return []
+    own = ctx.plan_for(activity.start_date, activity.end_date)
+    lines = [f"Its dates are now in the plan {own.period}: " + "; ".join(
+        f"{old} → {', '.join(new)}" for old, new in carried.items()) + " (by the crosswalk)."] if carried else []
+    if stayed:
+        lines.append(f"{', '.join(stayed)} {'stays' if len(stayed) == 1 else 'stay'} linked in its former plan and "
+                     f"{'does' if len(stayed) == 1 else 'do'} not count in {own.period} (no crosswalk says what "
+                     f"{'it becomes' if len(stayed) == 1 else 'they become'}): relink with "
+                     f"`unlink {activity.id} {stayed[0]}` and `link {activity.id} <code of {own.period}>`.")
+    return lines
 
 
 def _read_field(name: str, value: str, today: date, out: dict) -> str | None:
@@ -266,10 +292,7 @@ def run_link(session: Session, ctx, incoming: Incoming, command: parse.Link | pa
     activity = _changeable(session, ctx, incoming, command.activity_id)
     if isinstance(activity, Reply):
         return activity
-    # The activity's plan: the one it is linked in, else the one whose period holds its dates.
-    linked_in = {l.plan_id for l in activity.links} & set(ctx.plans.by_id)
-    plan = ctx.plans.by_id[min(linked_in)] if len(linked_in) == 1 else ctx.plan_for(activity.start_date,
-                                                                                       activity.end_date)
+    plan = plan_of(ctx, activity)
     codes = list(command.codes)
     notes: list[str] = []
     if isinstance(command, parse.Link):  # an earlier plan's code follows the crosswalk into this one

@@ -22,7 +22,7 @@ from datetime import date
 from sqlalchemy.orm import Session
 
 from handlers import parse
-from handlers.activities import run_edit, run_link
+from handlers.activities import plan_of, run_edit, run_link
 from handlers.context import Context
 from handlers.counted import PRODUCT_LABELS, read_products
 from handlers.dispatch import run_once
@@ -88,7 +88,10 @@ def read_log_form(values: dict, plan: Plan, today: date, plans: Plans | None = N
     codes = []
     for typed in _items(values.get("indicators")):
         code = typed.upper()
-        if code not in plan.indicators:
+        carried = plans.successors(code, plan) if plans is not None and code not in plan.indicators else ()
+        if carried:  # an earlier plan's code, for an activity of this plan: the crosswalk's codes
+            codes += [c for c in carried if c not in codes]
+        elif code not in plan.indicators:
             errors["indicators"] = f"{code} is not an indicator of the plan (e.g. {plan_examples(plan)['{indicator}']})."
         elif code not in codes:
             codes.append(code)
@@ -138,19 +141,26 @@ def values_from_text(text: str, plan: Plan, today: date) -> dict:
 
 
 def activity_values(ctx: Context, activity_id: int) -> dict | None:
-    """The current fields of an activity as an edit form shows them; None when there is no such activity."""
+    """The current fields of an activity as an edit form shows them, with "plan": the id of the
+    activity's own plan, whose indicators the form offers; None when there is no such activity."""
     with ctx.sessions() as session:
         activity = get_activity(session, activity_id)
         if activity is None:
             return None
-        return {
+        plan = plan_of(ctx, activity)
+        return {"plan": plan.id,
             "title": activity.title, "kind": activity.kind, "modality": activity.modality,
             "start_date": _iso(activity.start_date), "end_date": _iso(activity.end_date),
             "countries": [c.country for c in activity.countries],
             "participants": activity.participants, "women": activity.women, "men": activity.men,
             "products": products_text(activity.products, activity.product_kind), "organiser": activity.organiser,
-            "indicators": [link.indicator_code for link in activity.links if link.plan_id == ctx.plan.id],
+            "indicators": [link.indicator_code for link in activity.links if link.plan_id == plan.id],
         }
+
+
+def form_plan(ctx: Context, values: dict | None) -> Plan:
+    """The plan an edit form is about (activity_values' "plan"), else the current plan."""
+    return ctx.plans.by_id.get((values or {}).get("plan"), ctx.plan)
 
 
 def products_text(count: int | None, kind: str | None) -> str | None:
@@ -160,7 +170,11 @@ def products_text(count: int | None, kind: str | None) -> str | None:
 
 def submit_edit_form(incoming: Incoming, activity_id: int, values: dict, ctx: Context) -> Reply | FormErrors:
     """Apply an edit form: the same checks as a log form, then `edit`, `link` and `unlink` in one transaction."""
-    draft = read_log_form(values, ctx.plan, ctx.today())
+    with ctx.sessions() as session:
+        activity = get_activity(session, activity_id)
+        plan = plan_of(ctx, activity) if activity is not None else ctx.plan
+    # The indicators are checked against the plan of the dates the form gives (as a log form's).
+    draft = read_log_form(values, plan, ctx.today(), ctx.plans if values.get("start_date") else None)
     if isinstance(draft, dict):
         return draft
     changes = [("title", draft.title), ("kind", draft.kind), ("participants", _str(draft.participants)),
@@ -180,7 +194,7 @@ def submit_edit_form(incoming: Incoming, activity_id: int, values: dict, ctx: Co
         if reply.kind is ReplyKind.ERROR:
             return reply
         linked = {link.indicator_code for link in get_activity(session, activity_id).links
-                  if link.plan_id == ctx.plan.id}
+                  if link.plan_id == draft.plan.id}
         steps = [parse.Unlink(activity_id, tuple(sorted(linked - set(draft.codes)))),
                  parse.Link(activity_id, tuple(c for c in draft.codes if c not in linked))]
         for step in steps:
