@@ -70,6 +70,11 @@ def run_show(session: Session, plan: Plan, activity_id: int) -> Reply:
     reply = activity_reply(plan, activity, title=f"#{activity.id} · {activity.title}")
     reply.context.append(f"Logged by {activity.user_name or activity.user_id} on "
                          f"{day(activity.created_at)} via {activity.channel}.")
+    unnamed = (activity.countries_stated or 0) - len(activity.countries)
+    if unnamed > 0:
+        reply.lines.append(f"{unnamed} of the {activity.countries_stated} countries stated "
+                           f"{'is' if unnamed == 1 else 'are'} not named, so no Parties figure counts "
+                           f"{'it' if unnamed == 1 else 'them'}: `edit {activity.id} countries=…` names them.")
     if activity.attendees:
         reply.lines.append(f"{activity.attendee_count} attendees listed: `attendees {activity.id}`")
     reply.lines.append(f"> {activity.raw_text}")

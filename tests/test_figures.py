@@ -159,7 +159,9 @@ def test_stated_countries_not_named_are_shown_beside_the_parties_not_counted(cha
     status = chat("status BC2.I1").text
     assert "8 more countries were stated but not named (#1), so not counted" in status
     assert "edit 1 countries=" in status
-    assert "1 named of the 9 stated" in chat("show 1").text
+    shown = chat("show 1").text
+    assert "1 named of the 9 stated" in shown
+    assert "8 of the 9 countries stated are not named, so no Parties figure counts them" in shown
     # Naming more of them moves the figure and shrinks what is unnamed.
     chat("edit 1 countries=Ghana, Togo, Benin")
     r = row(ctx, "BC2.I1")
