@@ -79,29 +79,29 @@ def test_regional_centres_are_centres_not_spellings(chat, ctx):
 
 
 def test_women_men_and_not_stated_kept_apart(chat, ctx):
-    chat("log Workshop on NIPs, Accra, Ghana, 12 May 2024, 30 participants (10 women, 15 men) BC2.I1")
-    chat("log Workshop on NIPs, Lomé, Togo, 13 May 2024, 20 participants BC2.I1")
-    r = row(ctx, "BC2.I1")
+    chat("log Workshop on NIPs, Accra, Ghana, 12 May 2024, 30 participants (10 women, 15 men) SC1.I2")
+    chat("log Workshop on NIPs, Lomé, Togo, 13 May 2024, 20 participants SC1.I2")
+    r = row(ctx, "SC1.I2")
     # 10 women of the 25 whose sex was reported = 40%; 5 + 20 not reported; never 33% of 30.
     assert (r["participants"], r["women"], r["men"], r["sex_not_stated"]) == (50, 10, 15, 25)
     assert "women 40% of the 25 participants whose sex was reported (10 women, 15 men); 25 not reported" \
-        in chat("status BC2.I1").text
+        in chat("status SC1.I2").text
 
 
 def test_no_sex_reported_is_null_not_zero(chat, ctx):
-    chat("log Workshop on NIPs, Lomé, Togo, 13 May 2024, 20 participants BC2.I1")
-    r = row(ctx, "BC2.I1")
+    chat("log Workshop on NIPs, Lomé, Togo, 13 May 2024, 20 participants SC1.I2")
+    r = row(ctx, "SC1.I2")
     assert r["women"] is None and r["men"] is None and r["sex_not_stated"] == 20
-    assert "Women and men: not reported" in chat("status BC2.I1").text
+    assert "Women and men: not reported" in chat("status SC1.I2").text
 
 
 def test_attendees_beyond_participants_are_said_and_the_count_offered(chat, ctx):
-    chat("log Workshop on NIPs, Lomé, Togo, 13 May 2024, 20 participants BC2.I1")
+    chat("log Workshop on NIPs, Lomé, Togo, 13 May 2024, 20 participants SC1.I2")
     reply = chat("attendees 1 25 from Togo")
     assert "25 attendees are now listed, more than the 20 participants stated" in reply.text
     assert any(a.command == "edit 1 participants=25" for a in reply.actions)
     assert chat("edit 1 participants=25").kind.value == "done"
-    assert row(ctx, "BC2.I1")["participants"] == 25
+    assert row(ctx, "SC1.I2")["participants"] == 25
 
 
 def test_the_log_form_records_men_and_products(ctx):
@@ -154,7 +154,7 @@ def test_stated_countries_not_named_are_shown_beside_the_parties_not_counted(cha
          "35 participants from 9 countries BC2.I1")
     chat("log Workshop on e-waste, Lomé, Togo, 13 May 2024, 20 participants BC2.I1")  # none stated
     r = row(ctx, "BC2.I1")
-    # Named: Ghana and Togo, both Stockholm Parties = 2. #1 said 9 countries and named 1: 8 unnamed.
+    # Named: Ghana and Togo, both Basel Parties = 2. #1 said 9 countries and named 1: 8 unnamed.
     assert (r["value"], r["countries_stated_unnamed"]) == (2, 8)
     status = chat("status BC2.I1").text
     assert "8 more countries were stated but not named (#1), so not counted" in status
