@@ -178,8 +178,11 @@ def submit_edit_form(incoming: Incoming, activity_id: int, values: dict, ctx: Co
     if isinstance(draft, dict):
         return draft
     changes = [("title", draft.title), ("kind", draft.kind), ("participants", _str(draft.participants)),
-               ("women", _str(draft.women)), ("men", _str(draft.men)), ("countries", ", ".join(draft.countries)),
-               ("produced", _text(values.get("products")))]
+               ("women", _str(draft.women)), ("countries", ", ".join(draft.countries))]
+    # A form sent before it had these fields (a card still in a chat) leaves them as they are.
+    changes += [(name, value) for name, key, value in (("men", "men", _str(draft.men)),
+                                                        ("produced", "products", _text(values.get("products"))))
+                if key in values]
     if draft.modality:
         changes.append(("modality", draft.modality))
     if draft.start_date:
@@ -189,7 +192,8 @@ def submit_edit_form(incoming: Incoming, activity_id: int, values: dict, ctx: Co
         current = get_activity(session, activity_id)
         # The organiser only when the form changed it: setting it resolves the regional centre
         # again, and a centre read from the log's text is kept while the organiser stays.
-        organiser = [("organiser", draft.organiser or "")] if current and draft.organiser != current.organiser else []
+        organiser = [("organiser", draft.organiser or "")] if (
+            "organiser" in values and current and draft.organiser != current.organiser) else []
         reply = run_edit(session, ctx, incoming, parse.Edit(activity_id, tuple(changes + organiser)), ctx.today())
         if reply.kind is ReplyKind.ERROR:
             return reply
