@@ -172,10 +172,10 @@ def _parse(args) -> int:
     from handlers.context import utc_today
     from handlers.describe import describe
 
-    _, plan = _loaded_plans()
+    plans, plan = _loaded_plans()
     many = args.text == ["-"]
     for text in _messages(args.text):
-        _print_json(describe(text, plan, utc_today()), many)
+        _print_json(describe(text, plan, utc_today(), plans), many)
     return 0
 
 

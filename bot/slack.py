@@ -50,7 +50,7 @@ from bot.slack_blocks import (
 )
 from handlers.context import Context
 from handlers.dispatch import dispatch, failure_reply, kept_reply, quick_reply
-from handlers.forms import activity_values, submit_edit_form, submit_log_form, values_from_text
+from handlers.forms import activity_values, form_plan, submit_edit_form, submit_log_form, values_from_text
 from handlers.help import files_reply
 from handlers.messages import Incoming, Reply, ReplyKind
 from handlers.parse import changes_data, parse_command
@@ -254,8 +254,10 @@ class SlackListeners:
                 await self._safely(respond(**answer(reply)), "response_url")
             return
         reply = work.result()
-        if reply is None or (reply.form and await self._open_form_for(client, command["trigger_id"], reply,
-                                                                       {"channel": command["channel_id"]})):
+        if reply is not None and reply.form:
+            reply = await self._open_form_for(client, command["trigger_id"], reply, command["user_id"],
+                                              {"channel": command["channel_id"]})
+        if reply is None:
             await ack()
             return
         await ack(**answer(reply))
@@ -339,8 +341,11 @@ class SlackListeners:
         if reply.duplicate:
             return
         metadata = {"channel": conversation, "response_url": body.get("response_url")}
-        if reply.form and await self._open_form_for(client, body["trigger_id"], reply, metadata):
-            return
+        if reply.form:
+            instead = await self._open_form_for(client, body["trigger_id"], reply, user, metadata)
+            if instead is None:
+                return
+            reply = instead
         if not body.get("response_url"):  # a button in App Home: answer in the app's DM
             await self._safely(client.chat_postMessage(channel=user, **message(reply)), "chat.postMessage")
         elif reply.kind is ReplyKind.DONE:  # the message it was on is spent: show what happened in its place
@@ -358,9 +363,11 @@ class SlackListeners:
         form, _, activity_id = action["value"].partition(":")
         reply = Reply(form=form, activity_id=int(activity_id) if activity_id else None)
         metadata = {"channel": (body.get("channel") or {}).get("id"), "response_url": body.get("response_url")}
-        if not await self._open_form_for(client, body["trigger_id"], reply, metadata) and body.get("response_url"):
-            gone = Reply(title=f"There is no activity #{activity_id}", kind=ReplyKind.ERROR)
-            await self._safely(respond(response_type="ephemeral", replace_original=False, **message(gone)),
+        instead = await self._open_form_for(client, body["trigger_id"], reply, body["user"]["id"], metadata)
+        if instead is not None and body.get("response_url"):
+            if instead is reply:
+                instead = Reply(title=f"There is no activity #{activity_id}", kind=ReplyKind.ERROR)
+            await self._safely(respond(response_type="ephemeral", replace_original=False, **message(instead)),
                                "response_url")
 
     async def on_pick_indicator(self, ack, body: dict, action: dict, client: AsyncWebClient) -> None:
@@ -372,7 +379,9 @@ class SlackListeners:
         await self._safely(client.views_open(trigger_id=body["trigger_id"], view=view), "views.open")
 
     async def on_indicator_options(self, ack, payload: dict) -> None:
-        await ack(options=indicator_choices(self.ctx.plan, payload.get("value", "")))
+        # An edit form offers the indicators of its activity's plan (kept in the modal's metadata).
+        metadata = json.loads((payload.get("view") or {}).get("private_metadata") or "{}")
+        await ack(options=indicator_choices(form_plan(self.ctx, metadata), payload.get("value", "")))
 
     # --- shortcuts and modals -----------------------------------------------------------------------
 
@@ -442,19 +451,26 @@ class SlackListeners:
                                                                 "invite me there with `/invite @tapbot`."])
         await self._safely(client.chat_postMessage(channel=user, **message(reply)), "chat.postMessage")
 
-    async def _open_form_for(self, client: AsyncWebClient, trigger_id: str, reply: Reply, metadata: dict) -> bool:
-        """Open the modal a Reply asks for; False when there is none to open (the Reply is shown instead)."""
+    async def _open_form_for(self, client: AsyncWebClient, trigger_id: str, reply: Reply, user: str,
+                             metadata: dict) -> Reply | None:
+        """Open the modal a Reply asks for: None when it opened, else what to show instead — the
+        Reply itself when there is no form to open, or what went wrong reading the activity."""
         if reply.form == "log_activity":
             view = log_modal(self.ctx.plan, metadata=metadata)
         elif reply.form == "edit_activity" and reply.activity_id:
-            values = await asyncio.to_thread(activity_values, self.ctx, reply.activity_id)
+            try:
+                values = await asyncio.to_thread(activity_values, self.ctx, reply.activity_id)
+            except Exception as error:  # a database that stopped answering: said so, never a 500
+                return failure_reply(error, self._incoming(f"edit {reply.activity_id}", user,
+                                                           metadata.get("channel") or user))
             if values is None:
-                return False
-            view = log_modal(self.ctx.plan, values, metadata | {"activity_id": reply.activity_id},
+                return reply
+            view = log_modal(form_plan(self.ctx, values), values,
+                             metadata | {"activity_id": reply.activity_id, "plan": values["plan"]},
                              activity_id=reply.activity_id)
         else:
-            return False
-        return await self._safely(client.views_open(trigger_id=trigger_id, view=view), "views.open")
+            return reply
+        return None if await self._safely(client.views_open(trigger_id=trigger_id, view=view), "views.open") else reply
 
     # --- App Home ----------------------------------------------------------------------------------
 

@@ -41,7 +41,7 @@ from bot.delivery import DeliveryError
 from bot.teams_cards import CONTENT_TYPE, EDIT_FORM, LOG_FORM, fits, form_card, reply_card
 from handlers.context import Context
 from handlers.dispatch import dispatch, failure_reply, quick_reply
-from handlers.forms import activity_values, submit_edit_form, submit_log_form
+from handlers.forms import activity_values, form_plan, submit_edit_form, submit_log_form
 from handlers.help import files_reply, welcome_reply
 from handlers.messages import Incoming, Reply, ReplyKind
 from storage.conversations import remember_conversation
@@ -201,7 +201,7 @@ class TapbotAgent(ActivityHandler):
             current = activity_values(self.ctx, reply.activity_id)
             if current is not None:
                 return form_card(EDIT_FORM, current, activity_id=reply.activity_id, heading=reply.title,
-                                 plan=self.ctx.plan)
+                                 plan=form_plan(self.ctx, current))
         return reply_card(reply)
 
 

@@ -40,6 +40,9 @@ FORM_FIELDS = [
     ("countries", "Countries", "Ghana, Togo, Benin"),
     ("participants", "Participants", "35"),
     ("women", "Of whom women", "14"),
+    ("men", "Of whom men", "21"),
+    ("products", "Produced", "2 case studies"),
+    ("organiser", "Organiser", "a regional centre, e.g. BCRC-Senegal"),
     ("modality", "Modality", ""),
     ("indicators", "Indicators", "{indicator}, {indicator2} (optional: I suggest some if you leave it empty)"),
 ]
@@ -86,7 +89,8 @@ def form_card(form: str, values: dict | None = None, errors: dict[str, str] | No
             body.append(_text(errors[name], color="Attention", size="Small", spacing="None"))
     data = {"form": form, "activity_id": activity_id} if editing else {"form": form}
     submit = {"type": "Action.Submit", "title": "Save" if editing else "Log it", "style": "positive", "data": data}
-    return _card(body, [submit], f"{heading}: title, kind, dates, countries, participants, modality, indicators.")
+    return _card(body, [submit], f"{heading}: title, kind, dates, countries, participants, products, organiser, "
+                                    "modality, indicators.")
 
 
 def fits(card: dict) -> bool:
@@ -147,7 +151,7 @@ def _input(name: str, label: str, placeholder: str, value) -> dict:
         element = _choices(MODALITY_LABELS, value)
     elif name in ("start_date", "end_date"):
         element = {"type": "Input.Date"}
-    elif name in ("participants", "women"):
+    elif name in ("participants", "women", "men"):
         element = {"type": "Input.Number", "min": 0}
     else:
         element = {"type": "Input.Text"}

@@ -13,6 +13,7 @@ from handlers.dates import DateError, find_dates
 from handlers.extract import MAX_COUNT, count_problems
 from handlers.log import KIND_LABELS, MODALITY_LABELS, activity_reply, codes_in_plan, status_for
 from handlers.messages import Action, Field, Incoming, Reply, ReplyKind, Table
+from handlers.plans import carry_activity_links
 from handlers.render import day, shorten
 from plan_data.centres import find_centre
 from plan_data.countries import get_country, resolve_country
@@ -25,9 +26,10 @@ EDIT_FIELDS = {
     "title": "text", "kind": "kind", "modality": "modality", "start_date": "date", "end_date": "date",
     "date": "daterange", "dates": "daterange", "city": "text", "countries": "countries", "country": "countries",
     "organiser": "text", "organizer": "text", "participants": "count", "women": "count", "men": "count",
-    "status": "status", "produced": "products",
+    "status": "status", "produced": "products", "countries_stated": "count",
 }
 STATUSES = ("planned", "done", "cancelled")
+MAX_COUNTRIES = 250  # more than every State and territory there is
 TEXT_LIMITS = {"title": 300, "city": 120, "organiser": 200}  # the columns' lengths
 
 
@@ -55,6 +57,13 @@ def _changeable(session: Session, ctx, incoming: Incoming, activity_id: int) -> 
     return error(f"Only {activity.user_name or 'its author'} or an admin can change #{activity.id}.")
 
 
+def plan_of(ctx, activity: Activity) -> Plan:
+    """The activity's plan: the one it is linked in, else the one whose period holds its dates."""
+    linked_in = {link.plan_id for link in activity.links} & set(ctx.plans.by_id)
+    return ctx.plans.by_id[min(linked_in)] if len(linked_in) == 1 else ctx.plan_for(activity.start_date,
+                                                                                       activity.end_date)
+
+
 def run_show(session: Session, plan: Plan, activity_id: int) -> Reply:
     activity = _find(session, activity_id)
     if isinstance(activity, Reply):
@@ -62,6 +71,11 @@ def run_show(session: Session, plan: Plan, activity_id: int) -> Reply:
     reply = activity_reply(plan, activity, title=f"#{activity.id} · {activity.title}")
     reply.context.append(f"Logged by {activity.user_name or activity.user_id} on "
                          f"{day(activity.created_at)} via {activity.channel}.")
+    unnamed = (activity.countries_stated or 0) - len(activity.countries)
+    if unnamed > 0:
+        reply.lines.append(f"{unnamed} of the {activity.countries_stated} countries stated "
+                           f"{'is' if unnamed == 1 else 'are'} not named, so no Parties figure counts "
+                           f"{'it' if unnamed == 1 else 'them'}: `edit {activity.id} countries=…` names them.")
     if activity.attendees:
         reply.lines.append(f"{activity.attendee_count} attendees listed: `attendees {activity.id}`")
     reply.lines.append(f"> {activity.raw_text}")
@@ -151,11 +165,29 @@ def run_edit(session: Session, ctx, incoming: Incoming, command: parse.Edit, tod
     diff = store.edit_activity(session, _actor(incoming), activity, changes)
     if not diff:
         return Reply(title=f"#{activity.id} already has those values", kind=ReplyKind.INFO)
-    reply = activity_reply(ctx.plan, activity, title=f"Changed #{activity.id} · {activity.title}")
+    moved = _follow_dates(session, ctx, incoming, activity) if {"start_date", "end_date"} & set(diff) else []
+    reply = activity_reply(plan_of(ctx, activity), activity, title=f"Changed #{activity.id} · {activity.title}")
     reply.kind = ReplyKind.DONE
-    reply.lines = ["Changed: " + ", ".join(diff)]
+    reply.lines = ["Changed: " + ", ".join(diff)] + moved
     reply.actions = [Action("Undo", f"undo {activity.id}", "danger")]
     return reply
+
+
+def _follow_dates(session: Session, ctx, incoming: Incoming, activity: Activity) -> list[str]:
+    """After new dates put an activity in another loaded plan's period: its links follow the
+    crosswalk into that plan; the reply says what moved, and what stayed and how to relink."""
+    carried, stayed = carry_activity_links(session, ctx.plans, _actor(incoming), activity)
+    if not carried and not stayed:
+        return []
+    own = ctx.plan_for(activity.start_date, activity.end_date)
+    lines = [f"Its dates are now in the plan {own.period}: " + "; ".join(
+        f"{old} → {', '.join(new)}" for old, new in carried.items()) + " (by the crosswalk)."] if carried else []
+    if stayed:
+        lines.append(f"{', '.join(stayed)} {'stays' if len(stayed) == 1 else 'stay'} linked in its former plan and "
+                     f"{'does' if len(stayed) == 1 else 'do'} not count in {own.period} (no crosswalk says what "
+                     f"{'it becomes' if len(stayed) == 1 else 'they become'}): relink with "
+                     f"`unlink {activity.id} {stayed[0]}` and `link {activity.id} <code of {own.period}>`.")
+    return lines
 
 
 def _read_field(name: str, value: str, today: date, out: dict) -> str | None:
@@ -232,6 +264,10 @@ def _contradictions(activity: Activity, changes: dict) -> list[str]:
     start, end = after("start_date"), after("end_date")
     if start and end and end < start:
         problems.append(f"The end ({end}) would be before the start ({start}).")
+    stated = after("countries_stated")
+    if stated is not None and not 1 <= stated <= MAX_COUNTRIES:
+        problems.append(f"countries_stated is how many countries took part, between 1 and {MAX_COUNTRIES} "
+                        f"(got {stated}); `countries_stated=none` clears it.")
     return problems + count_problems(after("participants"), after("women"), after("men"))
 
 
@@ -265,10 +301,7 @@ def run_link(session: Session, ctx, incoming: Incoming, command: parse.Link | pa
     activity = _changeable(session, ctx, incoming, command.activity_id)
     if isinstance(activity, Reply):
         return activity
-    # The activity's plan: the one it is linked in, else the one whose period holds its dates.
-    linked_in = {link.plan_id for link in activity.links} & set(ctx.plans.by_id)
-    plan = ctx.plans.by_id[min(linked_in)] if len(linked_in) == 1 else ctx.plan_for(activity.start_date,
-                                                                                       activity.end_date)
+    plan = plan_of(ctx, activity)
     codes = list(command.codes)
     notes: list[str] = []
     if isinstance(command, parse.Link):  # an earlier plan's code follows the crosswalk into this one

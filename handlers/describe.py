@@ -6,10 +6,12 @@ from datetime import date
 from handlers import parse
 from handlers.log import draft_from_text
 from handlers.questions import read_question
-from plan_data.loader import Plan
+from plan_data.loader import Plan, Plans
 
 
-def describe(text: str, plan: Plan, today: date) -> dict:
+def describe(text: str, plan: Plan, today: date, plans: Plans | None = None) -> dict:
+    """What `text` would do. A log is read against the plan whose period holds its dates
+    (among ``plans``; ``plan`` when undated or without them), as logging it would."""
     command = parse.parse_command(text)
     match command:
         case parse.UsageError(message=message):
@@ -17,7 +19,7 @@ def describe(text: str, plan: Plan, today: date) -> dict:
         case parse.Log(text=body):
             if not body:
                 return {"command": "log", "form": True}
-            return draft_from_text(body, plan, today).as_json()
+            return draft_from_text(body, plan, today, plans).as_json()
         case parse.Status(target=question):
             return read_question(question, plan, today).as_json()
         case parse.Gaps(target=question):

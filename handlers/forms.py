@@ -5,7 +5,9 @@ Every channel hands in the same field names, with the values as its form gives t
     title, kind, modality          text (kind and modality as the keys of KIND_LABELS / MODALITY_LABELS)
     start_date, end_date           ISO dates, "2024-03-12"
     countries, indicators          a list, or one string separated by commas (names or codes)
-    participants, women            whole numbers, as numbers or text
+    participants, women, men       whole numbers, as numbers or text
+    products                       what it produced, "2 case studies" (read as in a message)
+    organiser                      who organised it, e.g. a regional centre ("BCRC-Senegal")
 
 A form that can't be used comes back as {field: message} ("" for the form as a
 whole), so the channel can show each message under its field. A good one is
@@ -20,9 +22,9 @@ from datetime import date
 from sqlalchemy.orm import Session
 
 from handlers import parse
-from handlers.activities import run_edit, run_link
+from handlers.activities import plan_of, run_edit, run_link
 from handlers.context import Context
-from handlers.counted import read_products
+from handlers.counted import PRODUCT_LABELS, read_products
 from handlers.dispatch import run_once
 from handlers.examples import plan_examples
 from handlers.extract import extract_log_fields
@@ -77,12 +79,16 @@ def read_log_form(values: dict, plan: Plan, today: date, plans: Plans | None = N
         errors["men"] = f"{women or 0} women and {men} men are more than the {participants} participants."
     # What it produced ("2 case studies"), read as in a message (handlers/counted.py).
     products = _text(values.get("products"))
+    organiser = _text(values.get("organiser"))[:200] or None
     if products and read_products(products) is None:
         errors["products"] = "Say how many of what, e.g. “2 case studies”, “1 guidance document”, “3 submissions”."
     codes = []
     for typed in _items(values.get("indicators")):
         code = typed.upper()
-        if code not in plan.indicators:
+        carried = plans.successors(code, plan) if plans is not None and code not in plan.indicators else ()
+        if carried:  # an earlier plan's code, for an activity of this plan: the crosswalk's codes
+            codes += [c for c in carried if c not in codes]
+        elif code not in plan.indicators:
             example = plan_examples(plan)["{indicator}"]
             errors["indicators"] = f"{code} is not an indicator of the plan (e.g. {example})."
         elif code not in codes:
@@ -90,13 +96,20 @@ def read_log_form(values: dict, plan: Plan, today: date, plans: Plans | None = N
     if errors:
         return errors
     matches = [] if codes else match_indicators(title, plan)
-    organiser = ORGANISER.search(title + " " + _text(values.get("source_text")))
+    if organiser is None:
+        named = ORGANISER.search(title + " " + _text(values.get("source_text")))
+        organiser = named.group(1) if named else None
+    text = _text(values.get("source_text")) or _summary(title, countries, start, end, participants, women,
+                                                        modality, codes)
+    # Products and the organiser's regional centre are read from the text (handlers.counted), as in a message.
+    if products:
+        text += f"; produced: {products}"
+    if organiser and organiser not in text:
+        text += f"; organised by {organiser}"
     return LogDraft(
-        text=(_text(values.get("source_text"))
-              or _summary(title, countries, start, end, participants, women, modality, codes))
-             + (f"; produced: {products}" if products else ""),
+        text=text,
         title=title[:300], kind=kind, modality=modality, start_date=start, end_date=end or start,
-        countries=countries, organiser=organiser.group(1) if organiser else None,
+        countries=countries, organiser=organiser,
         participants=participants, women=women, men=men, languages=list(read.languages) if read else [],
         status=status_for(start, today),
         codes=codes, matches=matches, confidence=confidence(matches) if matches else 0.0, plan=plan,
@@ -119,44 +132,72 @@ def values_from_text(text: str, plan: Plan, today: date) -> dict:
         "title": draft.title, "kind": draft.kind, "modality": draft.modality,
         "start_date": _iso(draft.start_date), "end_date": _iso(draft.end_date),
         "countries": draft.countries, "participants": draft.participants, "women": draft.women,
+        "men": draft.men, "products": products_text(*(read_products(text) or (None, None))),
+        "organiser": draft.organiser,
         "indicators": draft.codes or ([link.code] if link else []), "source_text": text,
     }
 
 
 def activity_values(ctx: Context, activity_id: int) -> dict | None:
-    """The current fields of an activity as an edit form shows them; None when there is no such activity."""
+    """The current fields of an activity as an edit form shows them, with "plan": the id of the
+    activity's own plan, whose indicators the form offers; None when there is no such activity."""
     with ctx.sessions() as session:
         activity = get_activity(session, activity_id)
         if activity is None:
             return None
-        return {
+        plan = plan_of(ctx, activity)
+        return {"plan": plan.id,
             "title": activity.title, "kind": activity.kind, "modality": activity.modality,
             "start_date": _iso(activity.start_date), "end_date": _iso(activity.end_date),
             "countries": [c.country for c in activity.countries],
-            "participants": activity.participants, "women": activity.women,
-            "indicators": [link.indicator_code for link in activity.links if link.plan_id == ctx.plan.id],
+            "participants": activity.participants, "women": activity.women, "men": activity.men,
+            "products": products_text(activity.products, activity.product_kind), "organiser": activity.organiser,
+            "indicators": [link.indicator_code for link in activity.links if link.plan_id == plan.id],
         }
+
+
+def form_plan(ctx: Context, values: dict | None) -> Plan:
+    """The plan an edit form is about (activity_values' "plan"), else the current plan."""
+    return ctx.plans.by_id.get(str((values or {}).get("plan") or ""), ctx.plan)
+
+
+def products_text(count: int | None, kind: str | None) -> str | None:
+    """Stored products as a form shows them, "2 case studies": read back by read_products as the same."""
+    return f"{count} {PRODUCT_LABELS[kind]}" if count and kind in PRODUCT_LABELS else None
 
 
 def submit_edit_form(incoming: Incoming, activity_id: int, values: dict, ctx: Context) -> Reply | FormErrors:
     """Apply an edit form: the same checks as a log form, then `edit`, `link` and `unlink` in one transaction."""
-    draft = read_log_form(values, ctx.plan, ctx.today())
+    with ctx.sessions() as session:
+        activity = get_activity(session, activity_id)
+        plan = plan_of(ctx, activity) if activity is not None else ctx.plan
+    # The indicators are checked against the plan of the dates the form gives (as a log form's).
+    draft = read_log_form(values, plan, ctx.today(), ctx.plans if values.get("start_date") else None)
     if isinstance(draft, dict):
         return draft
     changes = [("title", draft.title), ("kind", draft.kind), ("participants", _str(draft.participants)),
                ("women", _str(draft.women)), ("countries", ", ".join(draft.countries))]
+    # A form sent before it had these fields (a card still in a chat) leaves them as they are.
+    changes += [(name, value) for name, key, value in (("men", "men", _str(draft.men)),
+                                                        ("produced", "products", _text(values.get("products"))))
+                if key in values]
     if draft.modality:
         changes.append(("modality", draft.modality))
     if draft.start_date and draft.end_date:  # a form's end date is its start when not given
         changes += [("start_date", draft.start_date.isoformat()), ("end_date", draft.end_date.isoformat())]
 
     def edit(session: Session) -> Reply:
-        reply = run_edit(session, ctx, incoming, parse.Edit(activity_id, tuple(changes)), ctx.today())
+        current = get_activity(session, activity_id)
+        # The organiser only when the form changed it: setting it resolves the regional centre
+        # again, and a centre read from the log's text is kept while the organiser stays.
+        organiser = [("organiser", draft.organiser or "")] if (
+            "organiser" in values and current and draft.organiser != current.organiser) else []
+        reply = run_edit(session, ctx, incoming, parse.Edit(activity_id, tuple(changes + organiser)), ctx.today())
         if reply.kind is ReplyKind.ERROR:
             return reply
         activity = get_activity(session, activity_id)
-        assert activity is not None  # the edit just found and changed it
-        linked = {link.indicator_code for link in activity.links if link.plan_id == ctx.plan.id}
+        assert activity is not None and draft.plan is not None  # the edit just found and changed it, in its plan
+        linked = {link.indicator_code for link in activity.links if link.plan_id == draft.plan.id}
         steps: list[parse.Unlink | parse.Link] = [parse.Unlink(activity_id, tuple(sorted(linked - set(draft.codes)))),
                  parse.Link(activity_id, tuple(c for c in draft.codes if c not in linked))]
         for step in steps:

@@ -124,7 +124,8 @@ class LogDraft:
             "suggestions": [{"code": m.code, "score": round(m.score, 1)} for m in self.matches[:3]],
             "confidence": round(self.confidence, 3), "problems": self.problems + self.unread,
             "countries_stated": self.countries_stated, "unresolved_places": self.unresolved_places,
-            "language": self.language,
+            "language": self.language, **counted_fields(self.text),
+            "plan": self.plan.id if self.plan else None, "notes": self.notes,
         }
 
 

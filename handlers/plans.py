@@ -82,20 +82,30 @@ def carry_links(session: Session, plans: Plans, actor: Actor) -> list[tuple[int,
     activities = session.scalars(select(Activity).where(Activity.deleted_at.is_(None), exists().where(
         IndicatorLink.activity_id == Activity.id)).order_by(Activity.id))
     for activity in activities:
-        held = activity.start_date or activity.end_date
-        own = plans.holding(held) if held else None
-        if own is None:
-            continue
-        strays = [link for link in activity.links if link.plan_id != own.id and link.plan_id in plans.by_id]
-        carried = {link.indicator_code: plans.successors(link.indicator_code, own) for link in strays}
-        carried = {code: codes for code, codes in carried.items() if codes}
-        if not carried:
-            continue
+        carried, _ = carry_activity_links(session, plans, actor, activity)
+        if carried:
+            changed.append((activity.id, list(carried), list(dict.fromkeys(c for cs in carried.values() for c in cs))))
+    return changed
+
+
+def carry_activity_links(session: Session, plans: Plans, actor: Actor,
+                         activity: Activity) -> tuple[dict[str, tuple[str, ...]], list[str]]:
+    """Move one activity's links made in another plan than the one whose period holds its dates
+    along the crosswalks. Returns {old code: new codes} carried, and the codes that stay
+    where they are because no crosswalk gives them a successor."""
+    held = activity.start_date or activity.end_date
+    own = plans.holding(held) if held else None
+    if own is None:
+        return {}, []
+    strays = [link for link in activity.links if link.plan_id != own.id and link.plan_id in plans.by_id]
+    successors = {link.indicator_code: plans.successors(link.indicator_code, own) for link in strays}
+    carried = {code: codes for code, codes in successors.items() if codes}
+    stayed = [code for code, codes in successors.items() if not codes]
+    if carried:
         new_codes = list(dict.fromkeys(c for codes in carried.values() for c in codes))
         add_links(session, actor, activity, own.id, [(own.indicators[c].outcome, c) for c in new_codes], "crosswalk")
         for plan_id in {link.plan_id for link in strays}:
             remove_links(session, actor, activity, plan_id,
                          [link.indicator_code for link in strays
                           if link.plan_id == plan_id and link.indicator_code in carried])
-        changed.append((activity.id, list(carried), new_codes))
-    return changed
+    return carried, stayed

@@ -14,7 +14,7 @@ import time
 from collections import OrderedDict
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
@@ -52,6 +52,7 @@ class IndicatorFigures:
     outside_period: list[int]  # linked activities held outside the plan's period (ids)
     undated: list[int]  # linked activities without a date
     unmet: dict[str, int]  # in the period but not what the measure counts: reason → how many
+    stated_unnamed: dict[int, int] = field(default_factory=dict)  # activity id → countries stated, not named
 
 
 def _meets(indicator: Indicator, group: KindFigures) -> str | None:
@@ -113,7 +114,8 @@ def figures_of(plan: Plan, code: str, rows: LinkedFigures) -> IndicatorFigures:
     return IndicatorFigures(
         value=value, totals=totals, parties=[c for c in totals.countries if is_party[c]],
         non_parties=[c for c in totals.countries if not is_party[c]],
-        outside_period=rows.outside_period, undated=rows.undated, unmet=unmet)
+        outside_period=rows.outside_period, undated=rows.undated, unmet=unmet,
+        stated_unnamed={i: n for g in counted for i, n in g.stated_unnamed.items()})
 
 
 def indicator_json(plan: Plan, code: str, figures: IndicatorFigures) -> dict:
@@ -124,6 +126,7 @@ def indicator_json(plan: Plan, code: str, figures: IndicatorFigures) -> dict:
         "activities": t.activities, "participants": t.participants, "women": t.women, "men": t.men,
         "sex_not_stated": t.sex_not_stated, "countries": t.countries, "non_parties": figures.non_parties,
         "outside_period": figures.outside_period, "undated": figures.undated,
+        "countries_stated_unnamed": sum(figures.stated_unnamed.values()),
         "last_date": t.last_date.isoformat() if t.last_date else None,
     }
 
@@ -477,6 +480,12 @@ def left_out(plan: Plan, code: str, figures: IndicatorFigures) -> list[str]:
     indicator, notes = plan.indicators[code], []
     if figures.non_parties:
         notes.append(f"Reached but not Parties then, so not counted: {_names(figures.non_parties)}.")
+    if figures.stated_unnamed and indicator.measure == Measure.PARTIES:
+        unnamed = sum(figures.stated_unnamed.values())
+        ids = ", ".join(f"#{i}" for i in sorted(figures.stated_unnamed)[:10])
+        first = min(figures.stated_unnamed)
+        notes.append(f"{unnamed} more {'country was' if unnamed == 1 else 'countries were'} stated but not named "
+                     f"({ids}), so not counted: name them with `edit {first} countries=…`.")
     period = f"{plan.start.year}–{plan.end.year}"
     if figures.outside_period:
         ids = ", ".join(f"#{i}" for i in figures.outside_period[:10])

@@ -186,6 +186,9 @@ class KindFigures(Figures):
     reached: dict[str, date] = field(default_factory=dict)  # country → the latest day it was reached
     centres: set[str] = field(default_factory=set)
     languages: set[str] = field(default_factory=set)
+    # activity id → countries its log said took part but did not name ("35 participants from 9
+    # countries" naming one: 8); a country not named cannot be counted as a Party.
+    stated_unnamed: dict[int, int] = field(default_factory=dict)
 
 
 @dataclass
@@ -238,6 +241,12 @@ def by_indicator(session: Session, plan_id: str, codes: list[str], since: date |
             query = query.join(joined, joined.activity_id == Activity.id)
         for code, kind, product_kind, value in session.execute(query.where(*where, column.is_not(None))):
             getattr(groups[code, kind, product_kind], attribute).add(value)
+    named = select(func.count()).where(ActivityCountry.activity_id == Activity.id).scalar_subquery()
+    for code, kind, product_kind, activity_id, unnamed in session.execute(
+        select(*group, Activity.id, Activity.countries_stated - named)
+        .join(Activity, Activity.id == IndicatorLink.activity_id).where(*where, Activity.countries_stated > named)
+    ):
+        groups[code, kind, product_kind].stated_unnamed[activity_id] = int(unnamed or 0)
     for (code, *_), figures in groups.items():
         result[code].groups.append(figures)
     placement = _placement(within)

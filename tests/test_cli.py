@@ -119,6 +119,12 @@ def test_parse_json(tmp_path):
     assert (data["start_date"], data["end_date"]) == ("2024-03-12", "2024-03-14")
     assert (data["participants"], data["women"]) == (35, 14)
     assert data["kind"] == "workshop" and isinstance(data["indicators"], list)
+    assert (data["products"], data["product_kind"], data["centre"], data["host"]) == (None, None, None, None)
+    made = json.loads(run(["parse", "--json", "log Webinar hosted from Geneva, Switzerland, organised by BCRC-Senegal, "
+                                              "4 June 2024, online, participants from Ghana, 2 case studies published"],
+                          db).stdout)
+    assert (made["products"], made["product_kind"], made["host"]) == (2, "case_study", "CH")
+    assert made["centre"] and made["plan"] == "tap-2022-2025"
     assert json.loads(run(["parse", "--json", "status of Stockholm outcome 2"], db).stdout) == {
         "command": "status", "target": "SC2", "kind": "outcome", "period": None}
     # A period is relative to today; a year named outright is not.

@@ -147,3 +147,30 @@ def test_the_log_reply_shows_what_it_read_for_the_measures(chat):
                  "2 case studies on BAT/BEP published SC2.I4")
     assert "Produced: 2 case studies" in reply.text
     assert "Regional centre: BCRC-Senegal" in reply.text
+
+
+def test_stated_countries_not_named_are_shown_beside_the_parties_not_counted(chat, ctx):
+    chat("log Regional workshop on e-waste, Accra, Ghana, 12 May 2024, "
+         "35 participants from 9 countries BC2.I1")
+    chat("log Workshop on e-waste, Lomé, Togo, 13 May 2024, 20 participants BC2.I1")  # none stated
+    r = row(ctx, "BC2.I1")
+    # Named: Ghana and Togo, both Basel Parties = 2. #1 said 9 countries and named 1: 8 unnamed.
+    assert (r["value"], r["countries_stated_unnamed"]) == (2, 8)
+    status = chat("status BC2.I1").text
+    assert "8 more countries were stated but not named (#1), so not counted" in status
+    assert "edit 1 countries=" in status
+    shown = chat("show 1").text
+    assert "1 named of the 9 stated" in shown
+    assert "8 of the 9 countries stated are not named, so no Parties figure counts them" in shown
+    # Naming more of them moves the figure and shrinks what is unnamed.
+    chat("edit 1 countries=Ghana, Togo, Benin")
+    r = row(ctx, "BC2.I1")
+    assert (r["value"], r["countries_stated_unnamed"]) == (3, 6)  # GH, TG, BJ; 9 - 3 named
+    # Correcting the stated count, then undoing it.
+    assert "countries_stated" in chat("edit 1 countries_stated=3").text
+    assert row(ctx, "BC2.I1")["countries_stated_unnamed"] == 0
+    assert "stated but not named" not in chat("status BC2.I1").text
+    chat("undo 1")
+    assert row(ctx, "BC2.I1")["countries_stated_unnamed"] == 6
+    refused = chat("edit 1 countries_stated=0").text
+    assert "between 1 and" in refused and row(ctx, "BC2.I1")["countries_stated_unnamed"] == 6

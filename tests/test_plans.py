@@ -296,3 +296,51 @@ def test_plans_that_overlap_or_repeat_are_refused(plan_files, tmp_path):
         load_plans(["bundled", overlapping])
     with pytest.raises(PlanError, match="loaded twice"):
         load_plans(["bundled", "bundled"])
+
+
+def test_an_edit_moving_the_dates_into_the_next_plan_carries_the_links_or_says_they_stay(two):
+    chat = Chat(two)
+    chat("log Training of laboratory experts on POPs analysis, Nairobi, Kenya, 2-4 Feb 2025, 14 experts SC2.I5")
+    moved = chat("edit 1 dates=2-4 Feb 2026")
+    assert moved.kind is ReplyKind.DONE, moved.text
+    assert "Its dates are now in the plan 2026-2029: SC2.I5 → SC2.I1 (by the crosswalk)." in moved.text
+    assert figures(two, "tap-2026-2029", "indicator", "SC2.I1")["SC2.I1"]["value"] == 14
+    assert figures(two, "tap-2022-2025", "indicator", "SC2.I5")["SC2.I5"]["activities"] == 0
+    # No successor for this code: the link stays where it was, and the reply says how to relink.
+    chat("log Workshop on the PIC procedure, Accra, Ghana, 5 May 2024, 20 participants RC1.I2")
+    stayed = chat("edit 2 date=6 May 2026").text
+    assert "RC1.I2 stays linked in its former plan and does not count in 2026-2029" in stayed
+    assert "unlink 2 RC1.I2 and link 2 <code of 2026-2029>" in stayed
+    # Dates within the same plan move nothing and say nothing of plans.
+    same = chat("edit 1 dates=5-6 Feb 2026")
+    assert same.kind is ReplyKind.DONE and "now in the plan" not in same.text and "former plan" not in same.text
+
+
+def test_the_edit_form_and_parse_use_the_activitys_own_plan(two):
+    from handlers.describe import describe
+    from handlers.forms import activity_values, form_plan, submit_edit_form
+    from handlers.messages import Incoming
+    from storage.models import Activity
+
+    # Read as logging it would: a 2024 log against 2022-2025, though 2026-2029 is current.
+    got = describe("log Regional workshop on BAT/BEP organised by BCRC-Senegal, Dakar, Senegal, 12 May 2024, "
+                   "30 participants, 2 case studies published SC2.I4", two.plan, DECEMBER_2026, two.plans)
+    assert got["plan"] == "tap-2022-2025" and got["indicators"] == ["SC2.I4"] and got["problems"] == []
+    assert (got["products"], got["product_kind"], got["host"]) == (2, "case_study", None)
+    assert got["centre"] is not None
+    online = describe("log Webinar hosted from Geneva, Switzerland, 4 June 2024, online, participants from Ghana",
+                      two.plan, DECEMBER_2026, two.plans)
+    assert online["host"] == "CH"
+
+    chat = Chat(two)
+    chat("log Regional workshop on PCB management, Accra, Ghana, 12 May 2024, 30 participants SC2.I3")
+    values = activity_values(two, 1)
+    assert values["plan"] == "tap-2022-2025" and values["indicators"] == ["SC2.I3"]
+    assert form_plan(two, values).id == "tap-2022-2025"
+    with two.sessions() as session:
+        author = session.get(Activity, 1).user_id
+    incoming = Incoming(text="", user_id=author, user_name="Amina", conversation_id="C1", channel="slack",
+                        event_key="edit-form-1")
+    reply = submit_edit_form(incoming, 1, values | {"participants": "32"}, two)
+    assert not isinstance(reply, dict) and reply.kind is ReplyKind.DONE, reply
+    assert figures(two, "tap-2022-2025", "indicator", "SC2.I3")["SC2.I3"]["participants"] == 32

@@ -519,3 +519,28 @@ def test_teams_with_the_database_stopped_says_so_in_a_card(proxied_ctx):
             assert shown[0] == "The database is not answering" and "Nothing was changed" in "\n".join(shown)
 
     run(scenario())
+
+
+def test_opening_a_slack_edit_form_with_the_database_stopped_says_so(proxied_ctx):
+    from bot.slack_blocks import reply_blocks
+
+    proxy, ctx = proxied_ctx
+
+    async def scenario():
+        async with slack_server(ctx) as slack:
+            await slack.command(LOG)
+            await settled()
+            assert len(activities(ctx)) == 1
+            # The "Edit in a form" button of an edit reply opens the form without a command first.
+            posted = {"blocks": reply_blocks(Reply(title="Edit #1", form="edit_activity", activity_id=1))}
+            proxy.stop()
+            assert await slack.press(posted, "Edit in a form") == 200
+            await settled()
+            told = [c for c in slack.api.calls_to("response_url")
+                    if header(c.args["blocks"]) == "The database is not answering"]
+            assert len(told) == 1, [c.text for c in slack.api.posts()]
+            told = told[0]
+            assert "Nothing was changed" in told.text
+            assert slack.api.calls_to("views.open") == []
+
+    run(scenario())

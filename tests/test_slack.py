@@ -264,8 +264,9 @@ def test_log_without_text_opens_the_form(ctx):
             [opened] = await slack.api.wait_for("views.open")
             view = opened.args["view"]
             assert view["callback_id"] == "tap_log_form"
-            assert [b["block_id"] for b in view["blocks"]] == ["title", "kind", "start_date", "end_date", "countries",
-                                                               "participants", "women", "modality", "indicators"]
+            assert [b["block_id"] for b in view["blocks"]] == [
+                "title", "kind", "start_date", "end_date", "countries", "participants", "women", "men", "products",
+                "organiser", "modality", "indicators"]
             assert json.loads(view["private_metadata"])["channel"] == CHANNEL
 
     run(scenario())
@@ -477,6 +478,42 @@ def test_the_log_form_shows_errors_by_field_then_logs_in_the_channel(ctx):
     [activity] = activities(ctx)
     assert (activity.participants, activity.women, activity.raw_text) == (35, 14, LOG)
     assert [(link.indicator_code, link.method) for link in activity.links] == [("BC2.I1", "explicit")]
+
+
+def test_the_forms_take_men_products_and_organiser_with_errors_on_the_form(ctx):
+    async def scenario():
+        async with slack_server(ctx) as slack:
+            await slack.command("log")
+            [opened] = await slack.api.wait_for("views.open")
+            view = opened.args["view"]
+            typed = {"title": "Regional workshop on BAT/BEP", "kind": "workshop", "start_date": "2024-05-12",
+                     "countries": ["SN"], "participants": "30", "women": "12", "men": "20",
+                     "products": "some", "organiser": "BCRC-Senegal", "indicators": ["SC2.I4"]}
+            status, refused = await slack.submit(view, typed, view_id="V0FORM")
+            assert status == 200 and refused["response_action"] == "errors"
+            assert set(refused["errors"]) == {"men", "products"}
+            assert "12 women and 20 men are more than the 30 participants" in refused["errors"]["men"]
+            assert activities(ctx) == []
+            status, done = await slack.submit(view, typed | {"men": "18", "products": "2 case studies"},
+                                              view_id="V0FORM")
+            assert status == 200 and done == {}
+            [logged] = await slack.api.wait_for("chat.postMessage")
+            assert "2 case studies" in logged.text and "BCRC-Senegal" in logged.text
+            await slack.press(logged.args, "Edit")
+            [_, edit] = await slack.api.wait_for("views.open", 2)
+            initial = {b["block_id"]: b["element"] for b in edit.args["view"]["blocks"]}
+            assert initial["men"]["initial_value"] == "18"
+            assert initial["products"]["initial_value"] == "2 case studies"
+            assert initial["organiser"]["initial_value"] == "BCRC-Senegal"
+            status, body = await slack.submit(edit.args["view"], typed | {"men": "18", "products": "3 case studies"})
+            assert status == 200 and body == {}
+            [changed] = await slack.api.wait_for("response_url")
+            assert header(changed.args["blocks"]).startswith("Changed #1") and "products" in changed.text
+
+    run(scenario())
+    [activity] = activities(ctx)
+    assert (activity.men, activity.women, activity.products, activity.product_kind) == (18, 12, 3, "case_study")
+    assert activity.organiser == "BCRC-Senegal" and activity.centre is not None
 
 
 def test_the_global_shortcut_opens_an_empty_form_and_its_result_comes_by_dm(ctx):

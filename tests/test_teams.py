@@ -236,8 +236,8 @@ def test_log_without_text_sends_the_form(ctx):
         async with teams_server(ANONYMOUS, ctx) as teams:
             form = await teams.say("log")
             inputs = [e["id"] for e in form["body"] if e["type"].startswith("Input.")]
-            assert inputs == ["title", "kind", "start_date", "end_date", "countries", "participants", "women",
-                              "modality", "indicators"]
+            assert inputs == ["title", "kind", "start_date", "end_date", "countries", "participants", "women", "men",
+                              "products", "organiser", "modality", "indicators"]
             assert buttons(form) == {"Log it": {"form": "log_activity"}}
 
     run(scenario())
@@ -298,6 +298,35 @@ def test_edit_opens_the_activity_in_a_form_and_saves_it(ctx):
             assert "Countries: Ghana, Togo" in texts(saved)
 
     run(scenario())
+
+
+def test_the_forms_take_men_products_and_organiser_and_show_their_errors(ctx):
+    async def scenario():
+        async with teams_server(ANONYMOUS, ctx) as teams:
+            form = {"form": "log_activity", "title": "Regional workshop on BAT/BEP", "kind": "workshop",
+                    "start_date": "2024-05-12", "countries": "Senegal", "participants": "30", "women": "12",
+                    "men": "20", "products": "a lot", "organiser": "BCRC Senegal", "indicators": "SC2.I4"}
+            again = await teams.say(None, value=form | {"indicators": "ZZ9.I9"})
+            problems = [e["text"] for e in again["body"] if e.get("color") == "Attention"]
+            example = plan_examples(ctx.plan)["{indicator}"]  # drawn from the loaded plan
+            assert f"ZZ9.I9 is not an indicator of the plan (e.g. {example})." in problems
+            assert any("12 women and 20 men are more than the 30 participants" in p for p in problems)
+            assert any("how many of what" in p for p in problems)
+            assert next(e for e in again["body"] if e.get("id") == "organiser")["value"] == "BCRC Senegal"
+            logged = await teams.say(None, value=form | {"men": "18", "products": "2 case studies"})
+            assert texts(logged)[0].startswith("Logged #1")
+            edit = await teams.press(logged, "Edit")
+            fields = {e["id"]: e.get("value") for e in edit["body"] if "id" in e}
+            assert (fields["men"], fields["products"], fields["organiser"]) == (18, "2 case studies", "BCRC Senegal")
+            saved = await teams.say(None, value=fields | {"form": "edit_activity", "activity_id": 1,
+                                                          "products": "3 case studies", "men": ""})
+            assert texts(saved)[0].startswith("Changed #1")
+
+    run(scenario())
+    with ctx.sessions() as session:
+        activity = session.get(Activity, 1)
+        assert (activity.men, activity.products, activity.product_kind) == (None, 3, "case_study")
+        assert activity.organiser == "BCRC Senegal" and activity.centre is not None
 
 
 # --- proactive messages (digests) -----------------------------------------------------------------
