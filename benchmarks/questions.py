@@ -34,7 +34,7 @@ from plan_data.loader import load_plan  # noqa: E402
 DATA = REPO / "benchmarks" / "data" / "questions.jsonl"
 ROUTING = REPO / "benchmarks" / "data" / "routing.jsonl"
 TODAY = date(2025, 6, 16)  # "last year" in the gold periods is 2024
-BASELINE_MODULES = ("matcher", "status", "parse")  # what routed a question before; loaded in this order
+BASELINE_MODULES = ("matcher", "questions", "status", "parse")  # what routed a question before; loaded in this order
 
 
 def baseline_router(revision: str):
@@ -46,7 +46,8 @@ def baseline_router(revision: str):
     for name in BASELINE_MODULES:
         source = subprocess.run(["git", "show", f"{revision}:handlers/{name}.py"], cwd=REPO, check=True,
                                 capture_output=True, text=True).stdout
-        source = source.replace("from handlers.matcher import", "from baseline.matcher import")
+        for imported in BASELINE_MODULES:  # the revision's own modules, not today's
+            source = source.replace(f"from handlers.{imported} import", f"from baseline.{imported} import")
         spec = importlib.util.spec_from_loader(f"baseline.{name}", loader=None)
         module = importlib.util.module_from_spec(spec)
         sys.modules[spec.name] = module

@@ -398,6 +398,27 @@ def _read_kind(text: str) -> Kind:
     return found[0].lastgroup if found else "other"  # type: ignore[return-value]
 
 
+_DAY = re.compile(r"(?<!\d)\d{1,2}(?!\d)")
+
+
+def reports_activity(text: str, today: date) -> bool:
+    """Whether a message with no command word reads as a report of an activity, in any of the three
+    languages: it names a kind of activity ("atelier", "taller", "webinar"), a head count ("30
+    participantes", "F:12 M:18") or a dated day ("3 de marzo de 2024"). The readers of a log decide,
+    so that routing and logging never disagree on what a report looks like."""
+    if _kind_matches(text):
+        return True
+    try:
+        found = find_dates(text, today, day_first=True)
+    except DateError:
+        return True  # an ambiguous day ("03/05/2024") is still a day
+    counted = _mask(text, found.span) if found else text
+    counts = _read_counts(counted)
+    if counts.participants is not None or counts.women is not None or counts.men is not None:
+        return True
+    return bool(found and _DAY.search(text[found.span[0]:found.span[1]]))
+
+
 # --- languages ----------------------------------------------------------------
 
 _LANGUAGE_CODES = {
