@@ -69,11 +69,23 @@ def test_off_topic_lines_get_the_honest_answer_even_when_they_name_a_country(cha
     assert "help" in reply.text  # and how to find every command
 
 
+@pytest.mark.parametrize("message", [
+    "le Togo a finalisé son inventaire des PCB avec notre appui",
+    "Ecuador y Perú presentaron sus informes nacionales de Basilea",
+    "we reviewed Fiji's draft pesticide regulation with the ministry",
+    "drafted the e-waste import checklist for Ghana's customs",
+])
+def test_an_action_told_in_the_past_is_logged(chat, message):
+    reply = chat(message)
+    assert reply.title.startswith("Logged #1"), reply.text
+
+
 def test_the_routing_decision_needs_no_database():
     assert isinstance(parse_command("Taller regional, Cali, 3 de mayo de 2024, 30 participantes"), Log)
     assert isinstance(parse_command("Webinaire sur les POP"), Log)  # a kind of activity alone: a log to complete
     assert isinstance(parse_command("35 participants from Ghana and Togo"), Log)
     assert isinstance(parse_command("show me last year"), Status)
     assert parse_command("show me 12") == parse_command("show 12")  # an activity's number stays a command
+    assert isinstance(parse_command("need the figures for Kenya"), Status)
     assert isinstance(parse_command("frobnicate 12"), UsageError)  # an unknown command word before a number
     assert isinstance(parse_command("the quick brown fox jumps over the lazy dog"), Status)  # answered honestly
