@@ -279,7 +279,13 @@ def _parse_gaps(rest: str, _text: str) -> Command | UsageError:
     return Gaps(re.sub(r"^(of|on|in|for|about)\s+", "", rest.strip(), flags=re.I).strip(" ?"))
 
 
-def _parse_list(rest: str, _text: str) -> Command | UsageError:
+# "list the indicators with no activity": a question about the plan's indicators, not a list of activities.
+INDICATORS = re.compile(r"\b(?:indicators?|indicateurs?|indicadores?|outcomes?|résultats?|resultados?)\b", re.I)
+
+
+def _parse_list(rest: str, text: str) -> Command | UsageError:
+    if INDICATORS.search(rest):
+        return Status(text)
     return ListActivities(rest.strip())
 
 

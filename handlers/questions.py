@@ -67,11 +67,11 @@ class Question:
 # Asks what is missing: indicators with no activity, or behind.
 GAP_CUES = re.compile(
     r"\b(gaps?|missing|lacking|behind|lagging|neglected|untouched|not (?:yet )?(?:started|covered|reached)|"
-    r"no (?:activity|activities|progress|work)|nothing (?:yet|logged|done)|without (?:any )?activit|"
-    r"lacunes?|manque|manquent|en retard|a la traine|delaisse|sans (?:aucune )?activite|aucune activite|"
+    r"no (?:activity|activities|progress|work)|nothing (?:yet|logged|done)|without (?:any )?activit\w*|"
+    r"lacunes?|manque|manquent|en retard|a la traine|delaisse|sans (?:aucune )?activite\w*|aucune activite\w*|"
     r"pas (?:encore )?(?:d'|de )?activite|rien (?:encore|n'a)|"
     r"falta|faltan|faltantes?|brechas?|vacios?|rezagad\w*|atrasad\w*|retrasad\w*|"
-    r"sin (?:ninguna )?actividad|ninguna actividad|nada (?:todavia|aun))\b")
+    r"sin (?:ninguna )?actividad\w*|ninguna actividad\w*|nada (?:todavia|aun))\b")
 # Asks for the latest activities rather than the figures.
 RECENT_CUES = re.compile(
     r"\b(when (?:was|were|did)|(?:the )?(?:last|latest|most recent) (?:\w+ )?(?:workshops?|trainings?|activit\w*|"
@@ -95,7 +95,7 @@ QUESTION_WORDS = re.compile(
     r"donde|esta|estan|estamos|hemos|han|ha|hay|nuestro|nuestra|nuestros|el|los|las|lo|del|al|y|o|"
     r"para|por|sobre|con|todo|toda|todos|conjunto|encore|todavia|aun|ya|gaps?|tiene|tienen|tenemos|es|son|fue|"
     r"fueron|hecho|hicimos|ete|fait|faits|eu|lieu|quand|cuando|s|"
-    r"anything|news|big picture|picture|quick|brief|short|chiffres?|statistiques|nouvelles|resume|apercu|"
+    r"list|liste|lista|anything|news|big picture|picture|quick|brief|short|chiffres?|statistiques|nouvelles|resume|apercu|"
     r"cifras?|resumen|datos|numeros|estadisticas|novedades|panorama|algo|"
     r"general|generale|generales|complet|complete|completo|completa|entier|entiere|entero|entera|"
     r"took part|taken part|take part|taking part|"

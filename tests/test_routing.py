@@ -89,3 +89,14 @@ def test_the_routing_decision_needs_no_database():
     assert isinstance(parse_command("need the figures for Kenya"), Status)
     assert isinstance(parse_command("frobnicate 12"), UsageError)  # an unknown command word before a number
     assert isinstance(parse_command("the quick brown fox jumps over the lazy dog"), Status)  # answered honestly
+
+
+def test_listing_indicators_asks_for_the_gaps_while_list_still_lists_activities(chat, ctx):
+    log_three(chat)
+    total = len(ctx.plan.indicators)
+    for question in ("list the indicators without activities", "liste des indicateurs sans activité",
+                     "lista de indicadores sin actividad"):
+        reply = chat(question)
+        assert reply.title == "Gaps · The whole plan", reply.text
+        assert f"{total - 3} of {total} indicators have no activity yet" in reply.text
+    assert "#3" in chat("list").text
