@@ -18,6 +18,7 @@ from __future__ import annotations
 import argparse
 import importlib.util
 import json
+import re
 import subprocess
 import sys
 import types
@@ -63,6 +64,7 @@ def baseline_router(revision: str):
         target = modules["status"].resolve_target(command.target, plan)
         return {"command": "status", "target": target.code if target else None, "period": None}
 
+    route.parse = modules["parse"].parse_command
     return route
 
 
@@ -157,6 +159,25 @@ def routing(plan, baseline, args) -> None:
                 hits = right[(who, lang, split)]
                 cells.append(f"{sum(hits) / len(hits):.2f} ({sum(hits)}/{len(hits)})" if hits else "–")
             print(f"{label:8}{split:8}" + "".join(f"{c:>14}" for c in cells))
+    reports_routed_to_log(baseline_parse=baseline.parse if baseline else None)
+
+
+REPORTS = (REPO / "benchmarks" / "data" / "match_trilingual.jsonl", REPO.parent / "shared" / "eval" / "match_dev.jsonl")
+
+
+def reports_routed_to_log(baseline_parse) -> None:
+    """Activity reports labelled for matching, typed without "log": the share that is logged."""
+    from handlers.parse import Log, parse_command
+    for path in REPORTS:
+        if not path.exists():
+            continue
+        texts = [re.sub(r"^\s*log\s+", "", row["text"], flags=re.I) for row in load(path)]
+        ours = sum(isinstance(parse_command(t), Log) for t in texts)
+        line = f"{path.name}: {ours}/{len(texts)} = {ours / len(texts):.2f} reports typed without 'log' are logged"
+        if baseline_parse:
+            old = sum(type(baseline_parse(t)).__name__ == "Log" for t in texts)
+            line += f" ({old}/{len(texts)} = {old / len(texts):.2f} before)"
+        print(line)
 
 
 if __name__ == "__main__":
