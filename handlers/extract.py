@@ -410,6 +410,13 @@ _EN_PAST = re.compile(rf"^\W*{_EN_PAST_WORD}\b|\b(?:we|they|i|he|she|our\s+\w+|t
                       re.IGNORECASE)
 
 
+def _names_one(kind_words: str) -> bool:
+    """Whether activity words name one activity ("atelier", "training of trainers", "cours en ligne")
+    rather than several ("workshops", "formations", "talleres")."""
+    first = kind_words.split()[0].lower()
+    return first == "cours" or not first.endswith("s")
+
+
 def _reported_action(text: str) -> bool:
     if _FR_PAST.search(text) or _ES_PAST.search(text) or _EN_PAST.search(text):
         return True
@@ -420,11 +427,11 @@ def _reported_action(text: str) -> bool:
 def reports_activity(text: str, today: date) -> bool:
     """Whether a message with no command word reads as a report of an activity, in any of the three
     languages: it names a kind of activity ("atelier", "taller", "webinar"), a head count ("30
-    participantes", "F:12 M:18"), a dated day ("3 de marzo de 2024") or an action told in the past
+    participantes", "F:12 M:18") or of countries ("42 countries"), a dated day ("3 de marzo de 2024") or an action told in the past
     ("Colombia probó las directrices"). The readers of a log decide, so that routing and logging never
     disagree on what a report looks like."""
-    if _kind_matches(text):
-        return True
+    if any(_names_one(m.group()) for m in _kind_matches(text)):
+        return True  # "Taller sobre …": one activity; "talleres en Colombia en 2024" asks about many
     try:
         found = find_dates(text, today, day_first=True)
     except DateError:
@@ -432,6 +439,8 @@ def reports_activity(text: str, today: date) -> bool:
     counted = _mask(text, found.span) if found else text
     counts = _read_counts(counted)
     if counts.participants is not None or counts.women is not None or counts.men is not None:
+        return True
+    if _STATED.search(counted):  # "42 countries", "9 Parties": how many took part
         return True
     if found and _DAY.search(text[found.span[0]:found.span[1]]):
         return True

@@ -48,6 +48,9 @@ REQUESTS = [
     ("muéstrame las cifras de 2024", "The whole plan · status · 2024-01-01 – 2024-12-31"),
     ("dame un resumen de Ghana", "Ghana · what it took part in"),
     ("plan completo", "The whole plan · status"),
+    ("workshops in Ghana", "Ghana · what it took part in"),  # several activities asked about, none reported
+    ("ateliers au Kenya en 2024", "Kenya · what it took part in"),
+    ("talleres en Ghana el año pasado", "Ghana · what it took part in"),
 ]
 
 
