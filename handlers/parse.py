@@ -157,7 +157,7 @@ STATUS_CUES = re.compile(
 # in Ghana"); it never reports an activity.
 QUESTION_OPENERS = re.compile(
     r"^\s*(when|which|what|whats|what's|how|hows|how's|where|who|quand|quel|quelle|quels|quelles|comment|"
-    r"combien|où|ou en|cuándo|cuando|cuál|cuáles|cual|cuales|qué|que|cómo|como|dónde|donde|cuántos|cuántas|"
+    r"combien|où|ou en|qu['’]|cuándo|cuando|cuál|cuáles|cual|cuales|qué|que|cómo|como|dónde|donde|cuántos|cuántas|"
     r"(?:état|etat|situation|avancement|bilan|point|estado|situación|situacion|avance|progreso|balance)"
     r"\s+(?:de|du|des|d'|sur|del|au|aux|en|à|a|al)|"
     r"lacunes|carences|brechas|vacíos|vacios|faltantes|"  # "lacunes du résultat 2", "brechas del …"
@@ -220,16 +220,7 @@ def _without_verb(text: str) -> Command | UsageError:
         return Status(text)  # "give me the big picture", "chiffres de l'Afrique", "muéstrame este año"
     if reports_activity(text, date.today()):
         return Log(text)  # "Taller sobre …, Bogotá, 3 de marzo de 2024, 30 participantes": no verb needed
-    if UNKNOWN_VERB.match(text):  # "frobnicate 12": a command word I don't know, before an activity's number
-        return UsageError(
-            f"I don't know the command “{text.split()[0][:30]}”.",
-            "log Regional workshop on e-waste ESM, Accra, Ghana, 12-14 March 2024, 35 participants\n"
-            "status {outcome}\nhelp",
-        )
     return Status(text)
-
-
-UNKNOWN_VERB = re.compile(r"^\s*[^\W\d]+\s+#?\d{1,9}\b(?!\s*(?:participants?|people|ppl|pax|personas|personnes))", re.I)
 
 
 def _split_verb(text: str) -> tuple[str | None, str]:

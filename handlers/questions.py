@@ -94,7 +94,7 @@ QUESTION_WORDS = re.compile(
     r"estado|situacion|avances?|progresos?|balance|como|va|van|vamos|que|cual|cuales|cuantos|cuantas|"
     r"donde|esta|estan|estamos|hemos|han|ha|hay|nuestro|nuestra|nuestros|el|los|las|lo|del|al|y|o|"
     r"para|por|sobre|con|todo|toda|todos|conjunto|encore|todavia|aun|ya|gaps?|tiene|tienen|tenemos|es|son|fue|"
-    r"fueron|hecho|hicimos|ete|fait|faits|eu|lieu|quand|cuando|s|"
+    r"fueron|hecho|hicimos|ete|fait|faits|eu|lieu|quand|cuando|hizo|hicieron|s|"
     r"list|liste|lista|anything|news|big picture|picture|quick|brief|short|chiffres?|statistiques|nouvelles|resume|apercu|"
     r"cifras?|resumen|datos|numeros|estadisticas|novedades|panorama|algo|"
     r"general|generale|generales|complet|complete|completo|completa|entier|entiere|entero|entera|"

@@ -8,7 +8,7 @@ from __future__ import annotations
 import pytest
 
 from handlers.messages import ReplyKind
-from handlers.parse import Log, Status, UsageError, parse_command
+from handlers.parse import Log, Status, parse_command
 from test_chat import log_three
 
 # (report with no verb, its dates as the reply shows them, participants as the reply shows them)
@@ -90,7 +90,8 @@ def test_the_routing_decision_needs_no_database():
     assert isinstance(parse_command("show me last year"), Status)
     assert parse_command("show me 12") == parse_command("show 12")  # an activity's number stays a command
     assert isinstance(parse_command("need the figures for Kenya"), Status)
-    assert isinstance(parse_command("frobnicate 12"), UsageError)  # an unknown command word before a number
+    assert isinstance(parse_command("résultat 1 de Bâle"), Status)  # a reference, not an unknown command
+    assert isinstance(parse_command("qu'a fait le Sénégal cette année"), Status)  # a question told in the past
     assert isinstance(parse_command("the quick brown fox jumps over the lazy dog"), Status)  # answered honestly
 
 
