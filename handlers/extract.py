@@ -427,7 +427,7 @@ def _reported_action(text: str) -> bool:
 def reports_activity(text: str, today: date) -> bool:
     """Whether a message with no command word reads as a report of an activity, in any of the three
     languages: it names a kind of activity ("atelier", "taller", "webinar"), a head count ("30
-    participantes", "F:12 M:18") or of countries ("42 countries"), a dated day ("3 de marzo de 2024") or an action told in the past
+    participantes", "F:12 M:18"), a dated day ("3 de marzo de 2024") or an action told in the past
     ("Colombia probó las directrices"). The readers of a log decide, so that routing and logging never
     disagree on what a report looks like."""
     if any(_names_one(m.group()) for m in _kind_matches(text)):
@@ -439,8 +439,6 @@ def reports_activity(text: str, today: date) -> bool:
     counted = _mask(text, found.span) if found else text
     counts = _read_counts(counted)
     if counts.participants is not None or counts.women is not None or counts.men is not None:
-        return True
-    if _STATED.search(counted):  # "42 countries", "9 Parties": how many took part
         return True
     if found and _DAY.search(text[found.span[0]:found.span[1]]):
         return True
