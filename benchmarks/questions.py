@@ -7,12 +7,18 @@ and are right only when command, target and period all equal the gold ones of
 revision REV (default ``main``: the routing before this work) in the same run. Questions
 marked ``tune`` were looked at while tuning; ``unseen`` ones were not. Then the shared
 ``status_dev.jsonl``: the share of status questions resolved to their gold target.
+
+Then ``benchmarks/data/routing.jsonl``: chat messages of every sort (verb-less logs, questions with no
+question word, off-topic lines, a few commands), each right when routed to its command — a log to
+``log``; a question with its target and period; an off-topic line (``none``) to the honest answer
+(no command, or a question about nothing in the plan).
 """
 from __future__ import annotations
 
 import argparse
 import importlib.util
 import json
+import re
 import subprocess
 import sys
 import types
@@ -27,8 +33,9 @@ from handlers.describe import describe  # noqa: E402
 from plan_data.loader import load_plan  # noqa: E402
 
 DATA = REPO / "benchmarks" / "data" / "questions.jsonl"
+ROUTING = REPO / "benchmarks" / "data" / "routing.jsonl"
 TODAY = date(2025, 6, 16)  # "last year" in the gold periods is 2024
-BASELINE_MODULES = ("matcher", "status", "parse")  # what routed a question before; loaded in this order
+BASELINE_MODULES = ("matcher", "questions", "status", "parse")  # what routed a question before; loaded in this order
 
 
 def baseline_router(revision: str):
@@ -40,7 +47,8 @@ def baseline_router(revision: str):
     for name in BASELINE_MODULES:
         source = subprocess.run(["git", "show", f"{revision}:handlers/{name}.py"], cwd=REPO, check=True,
                                 capture_output=True, text=True).stdout
-        source = source.replace("from handlers.matcher import", "from baseline.matcher import")
+        for imported in BASELINE_MODULES:  # the revision's own modules, not today's
+            source = source.replace(f"from handlers.{imported} import", f"from baseline.{imported} import")
         spec = importlib.util.spec_from_loader(f"baseline.{name}", loader=None)
         module = importlib.util.module_from_spec(spec)
         sys.modules[spec.name] = module
@@ -49,11 +57,14 @@ def baseline_router(revision: str):
 
     def route(text: str, plan) -> dict:
         command = modules["parse"].parse_command(text)
-        if type(command).__name__ != "Status":
-            return {"command": None, "target": None, "period": None}
+        name = type(command).__name__
+        if name != "Status":
+            routed = {"Log": "log", "UsageError": None, "ListActivities": "list"}.get(name, name.lower())
+            return {"command": routed, "target": None, "period": None}
         target = modules["status"].resolve_target(command.target, plan)
         return {"command": "status", "target": target.code if target else None, "period": None}
 
+    route.parse = modules["parse"].parse_command
     return route
 
 
@@ -110,7 +121,63 @@ def main() -> int:
             old = sum(baseline(r["text"], plan)["target"] == r["gold"] for r in rows)
             line += f" ({args.baseline}: {old}/{len(rows)} = {old / len(rows):.2f})"
         print(line)
+    routing(plan, baseline, args)
     return 0
+
+
+def routed_right(got: dict, gold: dict) -> bool:
+    if gold["command"] == "none":  # the honest answer: not a command, or a question about nothing in the plan
+        return got.get("command") is None or (got.get("command") in ("status", "gaps") and got.get("target") is None)
+    if gold["command"] in ("status", "gaps"):
+        return (got.get("command"), got.get("target"), got.get("period")) == (
+            gold["command"], gold["target"], gold["period"])
+    return got.get("command") == gold["command"]
+
+
+def routing(plan, baseline, args) -> None:
+    rows = load(ROUTING)
+    right: dict[tuple, list[bool]] = defaultdict(list)
+    for row in rows:
+        got = describe(row["text"], plan, TODAY)
+        ok = routed_right(got, row)
+        if not ok and args.show_misses:
+            print(f"  miss [{row['lang']} {row['split']}] {row['text']!r}: "
+                  f"{(got.get('command'), got.get('target'), got.get('period'))} ≠ {row['command'], row['target']}")
+        for lang in (row["lang"], "all"):
+            for split in (row["split"], "all"):
+                right[("now", lang, split)].append(ok)
+                if baseline:
+                    old = baseline(row["text"], plan)
+                    right[("before", lang, split)].append(routed_right(old, row))
+    print(f"\nChat messages routed right (routing.jsonl: logs, questions, off-topic), {len(rows)} messages:")
+    print(f"{'':8}{'split':8}" + "".join(f"{lang:>14}" for lang in ("en", "fr", "es", "all")))
+    for who in ("now", "before") if baseline else ("now",):
+        label = "now" if who == "now" else args.baseline
+        for split in ("tune", "unseen", "all"):
+            cells = []
+            for lang in ("en", "fr", "es", "all"):
+                hits = right[(who, lang, split)]
+                cells.append(f"{sum(hits) / len(hits):.2f} ({sum(hits)}/{len(hits)})" if hits else "–")
+            print(f"{label:8}{split:8}" + "".join(f"{c:>14}" for c in cells))
+    reports_routed_to_log(baseline_parse=baseline.parse if baseline else None)
+
+
+REPORTS = (REPO / "benchmarks" / "data" / "match_trilingual.jsonl", REPO.parent / "shared" / "eval" / "match_dev.jsonl")
+
+
+def reports_routed_to_log(baseline_parse) -> None:
+    """Activity reports labelled for matching, typed without "log": the share that is logged."""
+    from handlers.parse import Log, parse_command
+    for path in REPORTS:
+        if not path.exists():
+            continue
+        texts = [re.sub(r"^\s*log\s+", "", row["text"], flags=re.I) for row in load(path)]
+        ours = sum(isinstance(parse_command(t), Log) for t in texts)
+        line = f"{path.name}: {ours}/{len(texts)} = {ours / len(texts):.2f} reports typed without 'log' are logged"
+        if baseline_parse:
+            old = sum(type(baseline_parse(t)).__name__ == "Log" for t in texts)
+            line += f" ({old}/{len(texts)} = {old / len(texts):.2f} before)"
+        print(line)
 
 
 if __name__ == "__main__":

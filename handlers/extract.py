@@ -415,6 +415,55 @@ def _read_kind(text: str) -> Kind:
     return found[0].lastgroup if found else "other"  # type: ignore[return-value]
 
 
+_DAY = re.compile(r"(?<!\d)\d{1,2}(?!\d)")
+# A reported action, by the shape of the past in each language: French passé composé ("le Niger a
+# appliqué", "ont transmis"), Spanish preterite ("Colombia probó", "transmitieron"), English past verbs
+# opening the message ("helped Jordan's DNA …") or after the one who acted ("we ran", "Fiji adopted").
+_FR_PAST = re.compile(r"\b(?:a|ont|avons|ai|as|avez)\s+(?:(?:d[ée]j[àa]|bien|aussi|enfin)\s+)?"
+                      r"\w{2,}(?:é|ée|és|ées|is|ise|it|uit|u|us|ert|erts)\b", re.IGNORECASE)
+_ES_PAST = re.compile(r"\b\w{2,}(?:ó|aron|ieron|amos)\b(?<!\bcómo)(?<!\bvamos)(?<!\bestamos)", re.IGNORECASE)
+_EN_PAST_WORD = (r"(?:(?!(?:need|feed|speed|seed|indeed|proceed|exceed|succeed)\b)\w{2,}ed"
+                 r"|held|took|met|sent|got|made|did|gave|wrote|began|ran|led|built|set\s+up)")
+_EN_PAST = re.compile(rf"^\W*{_EN_PAST_WORD}\b"
+                      rf"|\b(?:we|they|i|he|she|our\s+\w+|the\s+team)\s+(?:\w+ly\s+)?{_EN_PAST_WORD}\b",
+                      re.IGNORECASE)
+
+
+def _names_one(kind_words: str) -> bool:
+    """Whether activity words name one activity ("atelier", "training of trainers", "cours en ligne")
+    rather than several ("workshops", "formations", "talleres")."""
+    first = kind_words.split()[0].lower()
+    return first == "cours" or not first.endswith("s")
+
+
+def _reported_action(text: str) -> bool:
+    if _FR_PAST.search(text) or _ES_PAST.search(text) or _EN_PAST.search(text):
+        return True
+    ends = [end for (_start, end), country in country_mentions(text) if country]  # "Nigeria and Ghana tried out"
+    return any(re.match(rf"\W*(?:and\s+|&\s+)?(?:[A-Z][\w'-]*\s+)*{_EN_PAST_WORD}\b", text[end:]) for end in ends)
+
+
+def reports_activity(text: str, today: date) -> bool:
+    """Whether a message with no command word reads as a report of an activity, in any of the three
+    languages: it names a kind of activity ("atelier", "taller", "webinar"), a head count ("30
+    participantes", "F:12 M:18"), a dated day ("3 de marzo de 2024") or an action told in the past
+    ("Colombia probó las directrices"). The readers of a log decide, so that routing and logging never
+    disagree on what a report looks like."""
+    if any(_names_one(m.group()) for m in _kind_matches(text)):
+        return True  # "Taller sobre …": one activity; "talleres en Colombia en 2024" asks about many
+    try:
+        found = find_dates(text, today, day_first=True)
+    except DateError:
+        return True  # an ambiguous day ("03/05/2024") is still a day
+    counted = _mask(text, found.span) if found else text
+    counts = _read_counts(counted)
+    if counts.participants is not None or counts.women is not None or counts.men is not None:
+        return True
+    if found and _DAY.search(text[found.span[0]:found.span[1]]):
+        return True
+    return len(text.split()) >= 4 and _reported_action(text)
+
+
 # --- languages ----------------------------------------------------------------
 
 _LANGUAGE_CODES = {

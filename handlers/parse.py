@@ -7,8 +7,11 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from datetime import date
 
 from rapidfuzz import fuzz, process
+
+from handlers.extract import reports_activity
 
 MAX_MESSAGE_CHARS = 4000
 
@@ -154,20 +157,23 @@ STATUS_CUES = re.compile(
 # in Ghana"); it never reports an activity.
 QUESTION_OPENERS = re.compile(
     r"^\s*(when|which|what|whats|what's|how|hows|how's|where|who|quand|quel|quelle|quels|quelles|comment|"
-    r"combien|où|ou en|cuándo|cuando|cuál|cuáles|cual|cuales|qué|que|cómo|como|dónde|donde|cuántos|cuántas|"
+    r"combien|où|ou en|qu['’]|cuándo|cuando|cuál|cuáles|cual|cuales|qué|que|cómo|como|dónde|donde|cuántos|cuántas|"
     r"(?:état|etat|situation|avancement|bilan|point|estado|situación|situacion|avance|progreso|balance)"
     r"\s+(?:de|du|des|d'|sur|del|au|aux|en|à|a|al)|"
     r"lacunes|carences|brechas|vacíos|vacios|faltantes|"  # "lacunes du résultat 2", "brechas del …"
     r"can you|could you|would you|do you|pouvez-vous|peux-tu|pourrais-tu|puedes|podrías|podrias|me puedes)\b",
     re.I)
-QUESTION_CUES = re.compile(r"\?|\b(how|hows|how's|where|standing|stand|doing|looking|any news)\b", re.I)
-# Evidence that a verb-less message reports an activity: a kind of event, a head count, a dated day.
-ACTIVITY_CUES = re.compile(
-    r"\b(workshops?|wkshps?|trainings?|trained|webinars?|courses?|e-course|meetings?|mtg|pilots?|missions?|"
-    r"consultations?|sessions?|side event|calls?|briefings?|launch(ed)?|coaching|seminars?|"
-    r"\d+\s+(participants?|people|ppl|attendees|delegates|officers|experts|staff|stakeholders)|"
-    r"\d{1,2}\s*[-–]?\s*\d{0,2}\s+(jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\.?\s+\d{4}|"
-    r"\d{4}-\d{2}-\d{2})\b", re.I)
+# A request with no question word: an imperative to the bot ("give me", "montre-moi", "muéstrame"), or
+# the figures asked for by name ("figures for last year", "chiffres de l'Afrique", "resumen de Basilea").
+REQUESTS = re.compile(
+    r"^\s*(?:(?:please|pls|plz|kindly|and|et|y|ok|okay|so|alors|bueno|entonces)[\s,]+)?(?:"
+    r"(?:give|show|tell|send|get|bring|share)\s+(?:me|us)|"
+    r"(?:montre|montrez|donne|donnez|dis|dites|affiche|affichez|envoie|envoyez|fais|faites)[-\s](?:moi|nous)|"
+    r"(?:muéstra|muestra|ensena|enseña|da|di|manda|pasa)(?:me|nos)|(?:muéstre|muestre|dígame|digame|déme|deme)(?:me|nos)?|"
+    r"(?:the\s+|les?\s+|la\s+|las?\s+|los\s+|el\s+|un\s+|une\s+)?"
+    r"(?:figures?|numbers?|stats?|statistics|totals?|summary|overview|update|big picture|anything|any news|news|"
+    r"chiffres?|résumé|resume|aperçu|apercu|statistiques|nouvelles|"
+    r"cifras?|resumen|datos|panorama|números|numeros|estadísticas|estadisticas|novedades|algo)\b)", re.I)
 QUESTION_WORDS = {"how", "hows", "where"}
 MENTION = re.compile(r"^\s*(<@[\w|.-]+>|@\w+|/tap\b)\s*", re.I)
 # Commands that only read: they need no author's name, and a second delivery of one is
@@ -199,21 +205,22 @@ def parse_command(text: str) -> Command | UsageError:
         return Status(text)  # "how is Basel outcome 1 doing?": the whole question names the target
     if verb is None:
         return _without_verb(text)
-    return _PARSERS[verb](rest, text)
+    command = _PARSERS[verb](rest, text)
+    if verb == "show" and isinstance(command, UsageError) and REQUESTS.match(text):
+        return Status(text)  # "show me last year": a request for figures, not for an activity's number
+    return command
 
 
 def _without_verb(text: str) -> Command | UsageError:
-    """A message with no command word: a question is a status request, a report of an activity a log."""
+    """A message with no command word: a report of an activity is a log; anything else is a question, and
+    the status reply says honestly when it names nothing in the plan."""
     if CODE.match(text.strip()) or STATUS_CUES.search(text) or QUESTION_OPENERS.match(text):
         return Status(text)
-    if ACTIVITY_CUES.search(text) and len(text.split()) >= 3:
-        return Log(text)
-    if QUESTION_CUES.search(text) or len(text.split()) <= 4:
-        return Status(text)  # "Ghana", "how is SC2 doing": the status reply says when it can't tell
-    return UsageError(
-        f"I don't know the command “{text.split()[0][:30]}”.",
-        "log Regional workshop on e-waste ESM, Accra, Ghana, 12-14 March 2024, 35 participants\nstatus {outcome}\nhelp",
-    )
+    if REQUESTS.match(text):
+        return Status(text)  # "give me the big picture", "chiffres de l'Afrique", "muéstrame este año"
+    if reports_activity(text, date.today()):
+        return Log(text)  # "Taller sobre …, Bogotá, 3 de marzo de 2024, 30 participantes": no verb needed
+    return Status(text)
 
 
 def _split_verb(text: str) -> tuple[str | None, str]:
@@ -263,7 +270,13 @@ def _parse_gaps(rest: str, _text: str) -> Command | UsageError:
     return Gaps(re.sub(r"^(of|on|in|for|about)\s+", "", rest.strip(), flags=re.I).strip(" ?"))
 
 
-def _parse_list(rest: str, _text: str) -> Command | UsageError:
+# "list the indicators with no activity": a question about the plan's indicators, not a list of activities.
+INDICATORS = re.compile(r"\b(?:indicators?|indicateurs?|indicadores?|outcomes?|résultats?|resultados?)\b", re.I)
+
+
+def _parse_list(rest: str, text: str) -> Command | UsageError:
+    if INDICATORS.search(rest):
+        return Status(text)
     return ListActivities(rest.strip())
 
 
@@ -315,7 +328,14 @@ def _parse_undo(rest: str, _text: str) -> Command | UsageError:
     return Undo(activity_id)
 
 
-def _parse_plan(rest: str, _text: str) -> Command | UsageError:
+# "plan completo", "the plan overall", "plan status": the whole plan's figures, not a plan code to browse.
+WHOLE_PLAN = re.compile(r"^(?:complet[oae]?|entier|entière|enter[oa]|whole|overall|general|général|global|"
+                        r"status|progress|estado|état|etat|bilan|situation|situación|situacion)\b", re.I)
+
+
+def _parse_plan(rest: str, text: str) -> Command | UsageError:
+    if WHOLE_PLAN.match(rest.strip()):
+        return Status(text)
     words = rest.split(maxsplit=1)
     if words and words[0].lower() in ("use", "switch", "choose"):
         return PlanUse(words[1].strip() if len(words) > 1 else "")

@@ -18,7 +18,7 @@ from functools import cache
 from babel.dates import get_month_names
 
 from handlers.matcher import match_indicators
-from plan_data.countries import Country, find_countries, find_region, resolve_country
+from plan_data.countries import Country, country_mentions, find_countries, find_region, resolve_country
 from plan_data.loader import Plan
 
 LANGUAGES = ("en", "fr", "es")
@@ -67,11 +67,11 @@ class Question:
 # Asks what is missing: indicators with no activity, or behind.
 GAP_CUES = re.compile(
     r"\b(gaps?|missing|lacking|behind|lagging|neglected|untouched|not (?:yet )?(?:started|covered|reached)|"
-    r"no (?:activity|activities|progress|work)|nothing (?:yet|logged|done)|without (?:any )?activit|"
-    r"lacunes?|manque|manquent|en retard|a la traine|delaisse|sans (?:aucune )?activite|aucune activite|"
+    r"no (?:activity|activities|progress|work)|nothing (?:yet|logged|done)|without (?:any )?activit\w*|"
+    r"lacunes?|manque|manquent|en retard|a la traine|delaisse|sans (?:aucune )?activite\w*|aucune activite\w*|"
     r"pas (?:encore )?(?:d'|de )?activite|rien (?:encore|n'a)|"
     r"falta|faltan|faltantes?|brechas?|vacios?|rezagad\w*|atrasad\w*|retrasad\w*|"
-    r"sin (?:ninguna )?actividad|ninguna actividad|nada (?:todavia|aun))\b")
+    r"sin (?:ninguna )?actividad\w*|ninguna actividad\w*|nada (?:todavia|aun))\b")
 # Asks for the latest activities rather than the figures.
 RECENT_CUES = re.compile(
     r"\b(when (?:was|were|did)|(?:the )?(?:last|latest|most recent) (?:\w+ )?(?:workshops?|trainings?|activit\w*|"
@@ -94,12 +94,19 @@ QUESTION_WORDS = re.compile(
     r"estado|situacion|avances?|progresos?|balance|como|va|van|vamos|que|cual|cuales|cuantos|cuantas|"
     r"donde|esta|estan|estamos|hemos|han|ha|hay|nuestro|nuestra|nuestros|el|los|las|lo|del|al|y|o|"
     r"para|por|sobre|con|todo|toda|todos|conjunto|encore|todavia|aun|ya|gaps?|tiene|tienen|tenemos|es|son|fue|"
-    r"fueron|hecho|hicimos|ete|fait|faits|eu|lieu|"
+    r"fueron|hecho|hicimos|ete|fait|faits|eu|lieu|quand|cuando|hizo|hicieron|s|"
+    r"list|liste|lista|anything|news|big picture|picture|quick|brief|short|chiffres?|statistiques|nouvelles|"
+    r"resume|apercu|"
+    r"cifras?|resumen|datos|numeros|estadisticas|novedades|panorama|algo|"
+    r"general|generale|generales|complet|complete|completo|completa|entier|entiere|entero|entera|"
+    r"took part|taken part|take part|taking part|"
+    r"montre|montrez|donne|donnez|affiche|affichez|dis|dites|moi|"
+    r"muestrame|muestranos|ensename|dame|danos|dime|mandame|pasame|muestreme|digame|deme|"
     r"plan|tap|technical assistance plan|plan d'assistance technique|plan de asistencia tecnica)\b"
     r"|[?¿!¡:.,;()\-–]")
 # Words about the plan's work in general: with status words only, the question is about the whole plan.
 GENERAL_WORDS = re.compile(
-    r"\b(activit\w*|actividad\w*|workshops?|ateliers?|talleres?|trainings?|trained|train|formations?|formee?s?|"
+    r"\b(activit\w*|actividad\w*|workshops?|ateliers?|taller(?:es)?|courses?|cours|cursos?|trainings?|trained|train|formations?|formee?s?|"
     r"formad\w*|capacitad\w*|capacitacion\w*|webinars?|seminaires?|seminarios?|meetings?|reunion\w*|events?|"
     r"evenements?|eventos?|people|personnes|personas|participants?|participantes?|women|woman|female|men|"
     r"femmes?|hommes?|mujeres?|hombres?|gender|genre|genero|indicators?|indicateurs?|indicadores?|"
@@ -159,7 +166,7 @@ def _period_patterns() -> dict[str, re.Pattern[str]]:
         "month": re.compile(rf"\b(?P<m>{month})\.? (?:de |of )?{year.format(n='y')}\b"),
         "year": re.compile(rf"\b{year.format(n='y')}\b"),
         "last_year": re.compile(r"\b(last year|previous year|the year before|l'annee (?:derniere|passee|precedente)|"
-                                r"l'an (?:dernier|passe)|el ano (?:pasado|anterior))\b"),
+                                r"l'an (?:dernier|passe)|(?:d|\b)el ano (?:pasado|anterior))\b"),
         "this_year": re.compile(r"\b(this year|so far this year|year to date|ytd|cette annee|"
                                 r"depuis le debut de l'annee|"
                                 r"este ano|en lo que va del? ano)\b"),
@@ -257,8 +264,8 @@ def _target(text: str, said: str, plan: Plan) -> tuple[Target | None, str]:
     if region:
         return Target("region", f"region:{region.code}"), ""
     country = _country_named(text, cleaned)
-    if country:
-        return Target("country", country.code), ""
+    if country:  # "what's the capital of France?" names a country, and is not about the plan
+        return (None, "") if _about_something_else(text, plan) else (Target("country", country.code), "")
     if cleaned and _leftover(said):
         code = _outcome_by_alias(cleaned, plan) or _best_indicator(cleaned, plan)
         if code:  # "national reports under Basel": the indicator, more precise than its convention
@@ -327,6 +334,18 @@ def _country_named(text: str, cleaned: str) -> Country | None:
         return country
     found = find_countries(text)
     return found[0] if len(found) == 1 else None
+
+
+def _about_something_else(text: str, plan: Plan) -> bool:
+    """Whether the words beside the places a question names are about something other than the plan's
+    work ("what's the capital of France?", "quel temps fait-il au Sénégal ?"): then a country alone is
+    no evidence that the question is about the plan."""
+    rest = list(text)
+    for (start, end), _country in country_mentions(text):
+        rest[start:end] = " " * (end - start)
+    left = " ".join(w for w in _leftover(find_period(plain("".join(rest)), date.today())[1]).split()
+                    if len(w) > 2)  # elisions left by a blanked name ("l'", "'s") say nothing
+    return bool(left) and _best_indicator(left, plan) is None
 
 
 def _tokens(text: str) -> list[str]:
