@@ -18,7 +18,7 @@ from functools import cache
 from babel.dates import get_month_names
 
 from handlers.matcher import match_indicators
-from plan_data.countries import Country, country_mentions, find_countries, find_region, resolve_country
+from plan_data.countries import Country, country_mentions, find_countries, find_region, get_country, resolve_country
 from plan_data.loader import Plan
 
 LANGUAGES = ("en", "fr", "es")
@@ -71,7 +71,8 @@ GAP_CUES = re.compile(
     r"lacunes?|manque|manquent|en retard|a la traine|delaisse|sans (?:aucune )?activite\w*|aucune activite\w*|"
     r"pas (?:encore )?(?:d'|de )?activite|rien (?:encore|n'a)|"
     r"falta|faltan|faltantes?|brechas?|vacios?|rezagad\w*|atrasad\w*|retrasad\w*|"
-    r"sin (?:ninguna )?actividad\w*|ninguna actividad\w*|nada (?:todavia|aun))\b")
+    r"sin (?:ninguna )?actividad\w*|ninguna actividad\w*|nada (?:todavia|aun)|lagunas?|"
+    r"(?:have|has) no activit\w*|n'ont (?:pas|aucune) (?:d'|de )?activite\w*|no tienen? (?:ninguna )?actividad\w*)\b")
 # Asks for the latest activities rather than the figures.
 RECENT_CUES = re.compile(
     r"\b(when (?:was|were|did)|(?:the )?(?:last|latest|most recent) (?:\w+ )?(?:workshops?|trainings?|activit\w*|"
@@ -150,6 +151,13 @@ def _month_numbers() -> dict[str, int]:
     return names
 
 
+# Ordinal words for quarters, accent-free as the patterns read them.
+_QUARTER_WORDS = {"first": 1, "1st": 1, "premier": 1, "1er": 1, "primer": 1, "primero": 1,
+                  "second": 2, "2nd": 2, "deuxieme": 2, "2e": 2, "segundo": 2,
+                  "third": 3, "3rd": 3, "troisieme": 3, "3e": 3, "tercer": 3, "tercero": 3,
+                  "fourth": 4, "4th": 4, "quatrieme": 4, "4e": 4, "cuarto": 4}
+
+
 @cache
 def _period_patterns() -> dict[str, re.Pattern[str]]:
     month = "|".join(sorted(map(re.escape, _month_numbers()), key=len, reverse=True))
@@ -162,7 +170,9 @@ def _period_patterns() -> dict[str, re.Pattern[str]]:
         "range": re.compile(rf"\b(?:between|from|entre|de|del|desde)? ?{year.format(n='y')} "
                             rf"?(?:and|to|until|-|–|a|au|et|y|hasta|al) ?{year.format(n='y2')}\b"),
         "quarter": re.compile(rf"\b(?:q|t)(?P<q>[1-4]) (?:de |of )?{year.format(n='y')}\b"
-                              rf"|\b{year.format(n='y2')} (?:q|t)(?P<q2>[1-4])\b"),
+                              rf"|\b{year.format(n='y2')} (?:q|t)(?P<q2>[1-4])\b"
+                              rf"|\b(?:the |le |el )?(?P<qw>{'|'.join(_QUARTER_WORDS)}) (?:quarter|trimestre)"
+                              rf"(?: (?:of |de |del )?{year.format(n='y3')})?\b"),
         "month": re.compile(rf"\b(?P<m>{month})\.? (?:de |of )?{year.format(n='y')}\b"),
         "year": re.compile(rf"\b{year.format(n='y')}\b"),
         "last_year": re.compile(r"\b(last year|previous year|the year before|l'annee (?:derniere|passee|precedente)|"
@@ -209,6 +219,8 @@ def find_period(text: str, today: date) -> tuple[Period | None, str]:
             first, last = sorted((int(g["y"]), int(g["y2"])))
             return Period(date(first, 1, 1), date(last, 12, 31)), rest
         if name == "quarter":
+            if g["qw"]:  # "premier trimestre 2025", "the third quarter" (of this year when none is said)
+                return _quarter(int(g["y3"] or today.year), _QUARTER_WORDS[g["qw"]]), rest
             return _quarter(int(g["y"] or g["y2"]), int(g["q"] or g["q2"])), rest
         if name == "month":
             return _month(int(g["y"]), _month_numbers()[m.group("m")]), rest
@@ -329,6 +341,10 @@ def _country_named(text: str, cleaned: str) -> Country | None:
     country = resolve_country(text.strip(" ?!.,¿¡"))
     if country:
         return country
+    # Two letters are a country's code when they are all the question says ("status ke"), else too often a word.
+    alone = text.strip(" ?!.,¿¡")
+    if len(alone) == 2 and alone.isalpha() and get_country(alone.upper()):
+        return get_country(alone.upper())
     country = resolve_country(cleaned) if len(cleaned) > 2 or cleaned.isupper() else None
     if country:
         return country

@@ -9,6 +9,7 @@ Today is 16 June 2025 (conftest.TODAY): "last year" is 2024, "this year" 2025.
 from __future__ import annotations
 
 import re
+from datetime import date
 
 import pytest
 from conftest import TODAY
@@ -202,3 +203,21 @@ def test_a_question_in_spanish_about_kenya_gets_its_figures(chat):
     log_three(chat)
     reply = chat("¿cómo va Kenia?")
     assert reply.title.startswith("Kenya · what it took part in") and "Activities: 1" in reply.text
+
+
+def test_quarters_by_ordinal_gap_words_and_a_bare_country_code(plan):
+    today = date(2026, 12, 1)
+    cases = {
+        "Afrique, situation au premier trimestre 2025": ("status", "region:AFR", "2025-01-01", "2025-03-31"),
+        "status of Basel in the third quarter of 2024": ("status", "BC", "2024-07-01", "2024-09-30"),
+        "estado de los temas transversales en el segundo trimestre de 2024": ("status", "CC", "2024-04-01",
+                                                                              "2024-06-30"),
+        "¿qué indicadores no tienen actividad todavía?": ("gaps", "PLAN", None, None),
+        "lagunas del resultado 2 de Basilea": ("gaps", "BC2", None, None),
+        "quels indicateurs n'ont pas d'activité ?": ("gaps", "PLAN", None, None),
+        "gh": ("status", "GH", None, None),
+    }
+    for text, (command, target, start, end) in cases.items():
+        got = read_question(text, plan, today).as_json()
+        period = got["period"] or {}
+        assert (got["command"], got["target"], period.get("from"), period.get("to")) == (command, target, start, end), text
