@@ -220,4 +220,5 @@ def test_quarters_by_ordinal_gap_words_and_a_bare_country_code(plan):
     for text, (command, target, start, end) in cases.items():
         got = read_question(text, plan, today).as_json()
         period = got["period"] or {}
-        assert (got["command"], got["target"], period.get("from"), period.get("to")) == (command, target, start, end), text
+        read = (got["command"], got["target"], period.get("from"), period.get("to"))
+        assert read == (command, target, start, end), text
