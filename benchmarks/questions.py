@@ -102,15 +102,7 @@ def main() -> int:
                 right[("before", "all", split)].append((old["command"], old["target"], old["period"]) == gold)
 
     print(f"Questions routed right (command, target and period), {len(questions)} questions, today {TODAY}:")
-    print(f"{'':8}{'split':8}" + "".join(f"{lang:>14}" for lang in ("en", "fr", "es", "all")))
-    for who in ("now", "before") if baseline else ("now",):
-        label = "now" if who == "now" else args.baseline
-        for split in ("tune", "unseen", "all"):
-            cells = []
-            for lang in ("en", "fr", "es", "all"):
-                hits = right[(who, lang, split)]
-                cells.append(f"{sum(hits) / len(hits):.2f} ({sum(hits)}/{len(hits)})" if hits else "–")
-            print(f"{label:8}{split:8}" + "".join(f"{c:>14}" for c in cells))
+    _print_splits(right, args.baseline if baseline else None)
 
     status_dev = args.eval_dir / "status_dev.jsonl"
     if status_dev.exists():
@@ -150,15 +142,7 @@ def routing(plan, baseline, args) -> None:
                     old = baseline(row["text"], plan)
                     right[("before", lang, split)].append(routed_right(old, row))
     print(f"\nChat messages routed right (routing.jsonl: logs, questions, off-topic), {len(rows)} messages:")
-    print(f"{'':8}{'split':8}" + "".join(f"{lang:>14}" for lang in ("en", "fr", "es", "all")))
-    for who in ("now", "before") if baseline else ("now",):
-        label = "now" if who == "now" else args.baseline
-        for split in ("tune", "unseen", "all"):
-            cells = []
-            for lang in ("en", "fr", "es", "all"):
-                hits = right[(who, lang, split)]
-                cells.append(f"{sum(hits) / len(hits):.2f} ({sum(hits)}/{len(hits)})" if hits else "–")
-            print(f"{label:8}{split:8}" + "".join(f"{c:>14}" for c in cells))
+    _print_splits(right, args.baseline if baseline else None)
     reports_routed_to_log(baseline_parse=baseline.parse if baseline else None)
 
 
@@ -179,6 +163,19 @@ def reports_routed_to_log(baseline_parse) -> None:
             line += f" ({old}/{len(texts)} = {old / len(texts):.2f} before)"
         print(line)
 
+
+
+def _print_splits(right: dict, baseline_label: str | None) -> None:
+    """Share routed right per split and language, now and (with a baseline) before."""
+    print(f"{'':8}{'split':8}" + "".join(f"{lang:>14}" for lang in ("en", "fr", "es", "all")))
+    for who in ("now", "before") if baseline_label else ("now",):
+        label = "now" if who == "now" else baseline_label
+        for split in ("tune", "unseen", "all"):
+            cells = []
+            for lang in ("en", "fr", "es", "all"):
+                hits = right[(who, lang, split)]
+                cells.append(f"{sum(hits) / len(hits):.2f} ({sum(hits)}/{len(hits)})" if hits else "–")
+            print(f"{label:8}{split:8}" + "".join(f"{c:>14}" for c in cells))
 
 if __name__ == "__main__":
     sys.exit(main())
