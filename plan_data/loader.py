@@ -387,15 +387,18 @@ def parse_plan(data: dict[str, Any]) -> Plan:
 
 def load_plan(path: Path | str | None = None) -> Plan:
     """Load and validate a plan file; None loads the bundled 2022-2025 plan."""
-    path = Path(path) if path is not None else DEFAULT_PLAN_PATH
+    return parse_plan(read_toml(Path(path) if path is not None else DEFAULT_PLAN_PATH, PlanError))
+
+
+def read_toml(path: Path, error: type[ValueError]) -> dict[str, Any]:
+    """A data file's TOML, or `error` saying why it cannot be read."""
     try:
         with path.open("rb") as f:
-            data = tomllib.load(f)
+            return tomllib.load(f)
     except OSError as e:
-        raise PlanError(f"{path}: cannot read ({e.strerror})") from None
+        raise error(f"{path}: cannot read ({e.strerror})") from None
     except tomllib.TOMLDecodeError as e:
-        raise PlanError(f"{path}: not valid TOML ({e})") from None
-    return parse_plan(data)
+        raise error(f"{path}: not valid TOML ({e})") from None
 
 
 def validate_file(path: Path | str) -> Plan:

@@ -5,13 +5,13 @@ convention on the activity's date; a cross-cutting indicator counts a Party to a
 """
 from __future__ import annotations
 
-import tomllib
 from dataclasses import dataclass
 from datetime import date
 from functools import cache
 from pathlib import Path
 
 from plan_data.countries import get_country
+from plan_data.loader import read_toml
 
 DEFAULT_PARTIES_PATH = Path(__file__).with_name("parties.toml")
 CONVENTIONS = ("BC", "RC", "SC")
@@ -83,15 +83,7 @@ def parse_parties(data: dict) -> Parties:
 
 
 def load_parties(path: Path | str | None = None) -> Parties:
-    path = Path(path) if path is not None else DEFAULT_PARTIES_PATH
-    try:
-        with path.open("rb") as f:
-            data = tomllib.load(f)
-    except OSError as e:
-        raise PartiesError(f"{path}: cannot read ({e.strerror})") from None
-    except tomllib.TOMLDecodeError as e:
-        raise PartiesError(f"{path}: not valid TOML ({e})") from None
-    return parse_parties(data)
+    return parse_parties(read_toml(Path(path) if path is not None else DEFAULT_PARTIES_PATH, PartiesError))
 
 
 @cache

@@ -270,18 +270,22 @@ def by_outcome(session: Session, plan_id: str, outcome_codes: list[str],
         .where(IndicatorLink.plan_id == plan_id, IndicatorLink.outcome_code.in_(outcome_codes))
         .subquery()
     )
-    base = [_live(), *_period(since, until), *_within(within)]
+    _add_grouped(session, result, linked.c.outcome_code, linked.c.activity_id,
+                 [_live(), *_period(since, until), *_within(within)])
+    return result
+
+
+def _add_grouped(session: Session, result: dict[str, Figures], key: ColumnElement, activity_id: ColumnElement,
+                 where: list[ColumnElement]) -> None:
+    """Fill `result` with the figures and countries reached of the activities grouped by `key`
+    (an outcome or convention column of a (key, activity_id) subquery)."""
     for row in session.execute(
-        select(*_aggregates(linked.c.outcome_code))
-        .join(Activity, Activity.id == linked.c.activity_id).where(*base).group_by(linked.c.outcome_code)
+        select(*_aggregates(key)).join(Activity, Activity.id == activity_id).where(*where).group_by(key)
     ):
         _fill(result[row[0]], row)
-    for code, country in _distinct_countries(session, select(
-        linked.c.outcome_code.label("key"), Activity.id.label("activity_id"))
-        .join(Activity, Activity.id == linked.c.activity_id).where(*base)
-    ):
+    for code, country in _distinct_countries(session, select(key.label("key"), Activity.id.label("activity_id"))
+                                             .join(Activity, Activity.id == activity_id).where(*where)):
         result[code].countries.append(country)
-    return result
 
 
 def totals(session: Session, plan_id: str, outcome_codes: list[str] | None = None, country: str | None = None,
@@ -359,18 +363,9 @@ def by_convention(session: Session, plan_id: str, conventions: dict[str, list[st
                *_among(countries, IndicatorLink.activity_id))
         .subquery()
     )
-    where = [_live(), *_period(since, until), *_within(within)]
     result = {code: Figures() for code in conventions}
-    for row in session.execute(
-        select(*_aggregates(linked.c.convention)).join(Activity, Activity.id == linked.c.activity_id)
-        .where(*where).group_by(linked.c.convention)
-    ):
-        _fill(result[row[0]], row)
-    for code, country in _distinct_countries(session, select(
-        linked.c.convention.label("key"), Activity.id.label("activity_id"))
-        .join(Activity, Activity.id == linked.c.activity_id).where(*where)
-    ):
-        result[code].countries.append(country)
+    _add_grouped(session, result, linked.c.convention, linked.c.activity_id,
+                 [_live(), *_period(since, until), *_within(within)])
     return result
 
 

@@ -81,8 +81,9 @@ def postgres_schema_url():
     admin.dispose()
 
 
-def postgres_engine(schema: str):
-    engine = make_engine(POSTGRES_URL)
+def postgres_engine(schema: str, url: str = POSTGRES_URL):
+    """An engine on `url` whose connections work in this run's schema."""
+    engine = make_engine(url)
 
     @event.listens_for(engine, "connect")
     def _search_path(dbapi_connection, _record):

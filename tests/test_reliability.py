@@ -16,7 +16,7 @@ from datetime import UTC, datetime, timedelta
 
 import aiohttp
 import pytest
-from conftest import POSTGRES_URL, TODAY, Chat
+from conftest import POSTGRES_URL, TODAY, Chat, postgres_engine
 from fakes.slack_api import TOKEN, FakeSlackAPI, command_body, signed
 from slack_sdk.models.blocks import Block
 from slack_sdk.models.views import View
@@ -172,19 +172,10 @@ def proxied_ctx(postgres_schema_url, _postgres_engine, plan):
 
 
 def make_engine_via(proxy: TcpProxy, schema: str):
-    from sqlalchemy import event
     from sqlalchemy.engine import make_url
 
     url = make_url(POSTGRES_URL).set(host="127.0.0.1", port=proxy.port)
-    engine = make_engine(url.render_as_string(hide_password=False))
-
-    @event.listens_for(engine, "connect")
-    def _search_path(dbapi_connection, _record):
-        with dbapi_connection.cursor() as cursor:
-            cursor.execute(f'SET search_path TO "{schema}"')
-        dbapi_connection.commit()
-
-    return engine
+    return postgres_engine(schema, url.render_as_string(hide_password=False))
 
 
 def test_a_hanging_database_is_answered_within_seconds_and_recovers_without_restart(proxied_ctx):
